@@ -1,0 +1,56 @@
+"""The one language every stage reports in: findings with severity, location and fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Iterable
+
+
+class Severity(IntEnum):
+    """Ordered like Halyard's problem severities, so comparisons read naturally."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+    FATAL = 3
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: a place in a file, an account, a JSON path; any may be absent."""
+
+    file: str | None = None
+    line: int | None = None  # 1-based
+    col: int | None = None  # 1-based
+    account: str | None = None
+    path: str | None = None  # JSON path, e.g. $.providers.dockerRegistry.accounts[0].name
+
+    def where(self) -> str:
+        """`file:line:col`, as much of it as is known."""
+        if self.file is None:
+            return ""
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col or 1}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str  # stable rule id, e.g. "password-sources"; lets users grep and tests assert
+    message: str
+    remediation: str = ""
+    location: Location = field(default_factory=Location)
+
+
+# Exit codes shared by every command (DESIGN.md "Findings").
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
+    """0 when nothing reaches ERROR (WARNING under --strict), else 1."""
+    threshold = Severity.WARNING if strict else Severity.ERROR
+    return EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_OK

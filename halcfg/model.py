@@ -5,6 +5,7 @@ Defaults are Halyard's, so an account reads the same here as in halconfig.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class Config:
     enabled: bool = False
     primary_account: str | None = None
     accounts: tuple[Account, ...] = ()
+    names: tuple[str, ...] = ()  # every account name in the file, including accounts left out of `accounts`
 
     @property
     def base_dir(self) -> Path:
@@ -157,13 +159,17 @@ def build_account(index: int, raw: dict[str, Any]) -> Account:
     )
 
 
-def build_config(path: Path, data: dict[str, Any]) -> Config:
-    """Typed view of a schema-valid document (tolerant of missing parts)."""
+def build_config(path: Path, data: dict[str, Any], skip: Collection[int] = ()) -> Config:
+    """Typed view of a schema-valid document (tolerant of missing parts); accounts at the
+    indexes in `skip` (those the schema rejected) are left out."""
     provider = ((data.get("providers") or {}).get("dockerRegistry")) or {}
     accounts = provider.get("accounts") or []
     return Config(
         path=path,
         enabled=provider.get("enabled", False),
         primary_account=provider.get("primaryAccount"),
-        accounts=tuple(build_account(i, a) for i, a in enumerate(accounts) if isinstance(a, dict)),
+        accounts=tuple(
+            build_account(i, a) for i, a in enumerate(accounts) if isinstance(a, dict) and i not in skip
+        ),
+        names=tuple(a["name"] for a in accounts if isinstance(a, dict) and isinstance(a.get("name"), str)),
     )

@@ -1,0 +1,20 @@
+"""Entry point: route `validate` straight to its fast path, everything else through typer.
+
+`halcfg validate` runs on every commit from pre-commit, so it must not pay for typer, rich or
+the round-trip YAML loader; the other commands are interactive and can.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["validate"]:
+        from halcfg.commands.validate import main as validate_main
+
+        return validate_main(args[1:])
+    from halcfg.cli import run
+
+    return run(args)

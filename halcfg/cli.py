@@ -1,0 +1,72 @@
+"""The typer application: wires the command modules together and turns errors into exit codes.
+
+Each command module under `halcfg.commands` owns its flags and calls one stage; this module
+only registers them and makes sure no exception reaches the user as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from halcfg import __version__
+from halcfg.commands import account, init, probe, provider, schema, validate
+from halcfg.errors import UsageError
+from halcfg.findings import EXIT_USAGE
+
+app = typer.Typer(
+    name="halcfg",
+    help="Declare, check and compile container-registry credentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"halcfg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """halcfg keeps registry accounts declared (halcfg.yaml), checked (validate, probe) and compiled."""
+
+
+init.register(app)
+schema.register(app)
+validate.register(app)
+probe.register(app)
+app.add_typer(provider.app, name="provider")
+app.add_typer(account.app, name="account")
+
+
+def fail(message: str) -> int:
+    """One line on stderr, exit 2: the shape of every usage or I/O error."""
+    print(f"halcfg: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: list[str]) -> int:
+    try:
+        code = app(args=args, prog_name="halcfg", standalone_mode=False)
+    except UsageError as error:
+        return fail(str(error))
+    except typer.Abort:
+        return fail("aborted")
+    except KeyboardInterrupt:
+        return fail("interrupted")
+    except OSError as error:
+        return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE
+    return code if isinstance(code, int) else 0

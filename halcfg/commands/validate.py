@@ -1,0 +1,73 @@
+"""`halcfg validate [FILES...]`: the offline check, built for pre-commit.
+
+Parsed with argparse and imported without typer: this command starts on every commit, and
+typer's import alone costs more than checking a small file. The typer app lists it and
+forwards to the same `main`, so there is one definition of its flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from halcfg.configpath import config_path
+from halcfg.errors import LoadError
+from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
+
+HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="halcfg validate", description=HELP)
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                        help="accounts files (default: --config, $HALCFG_CONFIG or ./halcfg.yaml)")
+    parser.add_argument("-c", "--config", help="the accounts file, when no FILE is given")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse printed usage (or --help)
+        return EXIT_USAGE if stop.code else EXIT_OK
+    from halcfg import report
+    from halcfg.validation import check_file
+
+    files = options.files or [config_path(options.config)]
+    findings: list[Finding] = []
+    worst = EXIT_OK
+    text_out = options.format == "text"
+    for path in files:
+        try:
+            found = check_file(path, options.strict)
+        except LoadError as error:
+            print(f"halcfg: error: {error}", file=sys.stderr)
+            worst = EXIT_USAGE
+            continue
+        findings += found
+        worst = max(worst, exit_code(found, options.strict))
+        if text_out:
+            if found:
+                print(report.render_text(found))
+            if not options.quiet:
+                print(f"{path}: {report.summary(found)}")
+    if not text_out:
+        print(report.render_json(findings, files=[str(p) for p in files], exit_code=worst))
+    return worst
+
+
+def register(app: object) -> None:
+    """List `validate` in the typer app; its arguments go to `main` untouched."""
+    import typer
+
+    @app.command(  # type: ignore[attr-defined]
+        "validate", help=HELP, add_help_option=False,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def validate(ctx: typer.Context) -> None:
+        raise typer.Exit(main(ctx.args))

@@ -1,0 +1,300 @@
+"""Read an accounts file into plain data plus the line and column of every key and item.
+
+validate runs on every commit, so this builds Python objects straight from libyaml's event
+stream (ruamel.yaml.clib's CParser) instead of going through ruamel's node composer and
+constructor, which cost most of the time on a large file. Positions come free with the
+events, so a finding can point at `file:line:col` without a second parse.
+
+Scalars resolve as YAML 1.2's core schema does (ruamel's default): `yes` is a string,
+`true` a boolean. Anything hostile (duplicate keys, an alias bomb, a huge file, bytes that
+are not UTF-8) is a LoadError naming the spot, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from halcfg.errors import LoadError
+
+MAX_BYTES = 8 * 1024 * 1024  # a 1,000-account file is ~250 KB; anything near this is a mistake
+MAX_NODES = 1_000_000  # nodes after alias expansion: stops billion-laughs documents
+
+Position = tuple[int, int]  # 1-based line, column
+
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+    ".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
+    "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
+    "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
+    ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
+}
+_STR_TAGS = {"tag:yaml.org,2002:str", "!"}
+_NOT_SPECIAL = object()
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+@dataclass
+class Document:
+    """Plain data (dicts, lists, scalars) and where each part of it stands in the file."""
+
+    path: Path
+    data: Any
+    # id(mapping) -> {key: (key position, value position)}; id(list) -> [item position, ...]
+    marks: dict[int, Any]
+
+    def locate(self, parts: Sequence[str | int], *, key: bool = False) -> Position | None:
+        """Where the value at `parts` starts (its key, with key=True); the nearest known ancestor
+        when the path runs out (a missing required key points at its mapping)."""
+        node, found = self.data, (1, 1)
+        for i, part in enumerate(parts):
+            table = self.marks.get(id(node))
+            try:
+                if isinstance(node, dict):
+                    key_pos, value_pos = table[part]
+                    last = i == len(parts) - 1
+                    found = key_pos if key and last else value_pos
+                else:
+                    found = table[part]
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        return found
+
+
+def read_text(path: Path) -> str:
+    """The file as text; LoadError for missing, huge or non-UTF-8 files."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise LoadError(
+                f"{path}: file is {size / 1e6:.1f} MB; accounts files are limited to {MAX_BYTES // 2**20} MiB"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file (create one with `halcfg init`)") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path}: is a directory, not an accounts file") from None
+    except OSError as error:
+        raise LoadError(f"{path}: cannot read: {error.strerror}") from None
+    return decode(raw, path)
+
+
+def decode(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        col = error.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(
+            f"{path}:{line}:{col}: byte 0x{raw[error.start]:02x} is not UTF-8; save the file as UTF-8"
+        ) from None
+
+
+def load(path: Path) -> Document:
+    return parse(read_text(path), path)
+
+
+def parse(text: str, path: Path) -> Document:
+    """Build the document from `text`; LoadError (with file:line:col) if it is not one YAML mapping
+    or list of plain data."""
+    if len(text) > MAX_BYTES:
+        raise LoadError(f"{path}: text is over {MAX_BYTES // 2**20} MiB; accounts files are not this large")
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        return _Builder(path).build(text)
+    except MarkedYAMLError as error:
+        raise LoadError(_yaml_error_line(path, text, error)) from None
+
+
+def _yaml_error_line(path: Path, text: str, error: Any) -> str:
+    """libyaml's complaint as one `file:line:col: problem` line, with a hint for the usual causes."""
+    mark, context = error.problem_mark or error.context_mark, error.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    problem = error.problem or error.context or "invalid YAML"
+    if error.context and error.problem:
+        problem = f"{problem} {error.context}"
+        if context is not None and (context.line, context.column) != (mark.line, mark.column):
+            problem += f" that starts at {context.line + 1}:{context.column + 1}"
+    if mark is not None and "\t" in _line(text, mark.line)[: mark.column + 1]:
+        problem += " (a tab: YAML indents with spaces)"
+    return f"{where}: {problem}"
+
+
+def _line(text: str, index: int) -> str:
+    lines = text.split("\n", index + 1)
+    return lines[index] if index < len(lines) else ""
+
+
+def _plain(value: str) -> Any:
+    """A plain (unquoted, untagged) scalar's value under YAML 1.2's core schema."""
+    special = _SPECIAL.get(value, _NOT_SPECIAL)
+    if special is not _NOT_SPECIAL:
+        return special
+    first = value[0]
+    if first.isdigit() or first in "-+.":
+        if _INT.fullmatch(value):
+            return int(value)
+        if _FLOAT.fullmatch(value):
+            return float(value)
+        if _OCT.fullmatch(value):
+            return int(value[2:], 8)
+        if _HEX.fullmatch(value):
+            return int(value[2:], 16)
+    return value
+
+
+class _Builder:
+    """Turns libyaml events into plain data, recording positions and bounding alias expansion."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.marks: dict[int, Any] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded node count)
+        self.nodes = 0
+
+    def where(self, mark: Any) -> str:
+        return f"{self.path}:{mark.line + 1}:{mark.column + 1}"
+
+    def build(self, text: str) -> Document:
+        from ruamel.yaml import events
+
+        try:
+            from _ruamel_yaml import CParser as parser_class
+        except ImportError:  # no C extension (PyPy, or a broken install): same events, slower
+            from ruamel.yaml.main import YAML
+
+            parser_class = _pure_parser(YAML)
+
+        parser = parser_class(text)
+        scalar, mapping_start, sequence_start, alias = (
+            events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent, events.AliasEvent,
+        )
+        collection_end = (events.MappingEndEvent, events.SequenceEndEvent)
+        root = _Frame([], [], None)
+        stack = [root]
+        documents = 0
+        get_event = parser.get_event
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is scalar:
+                value = event.value
+                if event.ctag is not None:
+                    if event.tag not in _STR_TAGS:
+                        raise LoadError(
+                            f"{self.where(event.start_mark)}: tag {event.tag} is not supported; "
+                            "accounts files hold plain data"
+                        )
+                elif not event.style and event.implicit[0]:
+                    value = _plain(value)
+                self.nodes += 1
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                self.add(stack[-1], value, event.start_mark)
+            elif kind is mapping_start or kind is sequence_start:
+                if event.ctag is not None and event.tag not in _COLLECTION_TAGS:
+                    raise LoadError(f"{self.where(event.start_mark)}: tag {event.tag} is not supported")
+                container: Any = {} if kind is mapping_start else []
+                table: Any = {} if kind is mapping_start else []
+                self.marks[id(container)] = table
+                self.nodes += 1
+                stack.append(_Frame(container, table, event.start_mark, event.anchor, self.nodes))
+            elif kind in collection_end:
+                frame = stack.pop()
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (frame.container, self.nodes - frame.first_node + 1)
+                self.add(stack[-1], frame.container, frame.mark)
+            elif kind is alias:
+                mark = event.start_mark
+                if event.anchor not in self.anchors:
+                    raise LoadError(f"{self.where(mark)}: alias *{event.anchor} has no anchor before it")
+                value, size = self.anchors[event.anchor]
+                self.nodes += size
+                if self.nodes > MAX_NODES:
+                    raise LoadError(
+                        f"{self.where(mark)}: aliases expand past {MAX_NODES:,} nodes (an alias bomb?)"
+                    )
+                self.add(stack[-1], value, mark)
+            elif kind is events.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise LoadError(
+                        f"{self.where(event.start_mark)}: a second YAML document; "
+                        "an accounts file holds exactly one"
+                    )
+            elif kind is events.StreamEndEvent:
+                break
+        if not root.container or root.container[0] is None:
+            raise LoadError(f"{self.path}: file is empty; start one with `halcfg init`")
+        return Document(self.path, root.container[0], self.marks)
+
+    def add(self, frame: _Frame, value: Any, mark: Any) -> None:
+        pos = (mark.line + 1, mark.column + 1)
+        container = frame.container
+        if type(container) is list:
+            container.append(value)
+            frame.table.append(pos)
+            return
+        if frame.key_pos is None:  # this value is a key
+            if isinstance(value, (dict, list)):
+                raise LoadError(f"{self.where(mark)}: a mapping key must be a plain value")
+            frame.key, frame.key_pos = value, pos
+            return
+        key, key_pos = frame.key, frame.key_pos
+        frame.key = frame.key_pos = None
+        if key == "<<" and isinstance(value, (dict, list)):
+            self.merge(frame, value, mark)
+            return
+        if key in container and key not in frame.merged:
+            first = frame.table[key][0][0]
+            raise LoadError(f"{self.path}:{key_pos[0]}:{key_pos[1]}: duplicate key {key!r} (first at line {first})")
+        frame.merged.discard(key)
+        container[key] = value
+        frame.table[key] = (key_pos, pos)
+
+    def merge(self, frame: _Frame, value: Any, mark: Any) -> None:
+        """YAML merge keys (`<<: *defaults`): the mapping's own keys win, wherever they stand."""
+        for source in value if isinstance(value, list) else [value]:
+            if not isinstance(source, dict):
+                raise LoadError(f"{self.where(mark)}: `<<` merges mappings only")
+            source_marks = self.marks.get(id(source), {})
+            for key, item in source.items():
+                if key not in frame.container:
+                    frame.container[key] = item
+                    frame.table[key] = source_marks.get(key, ((mark.line + 1, mark.column + 1),) * 2)
+                    frame.merged.add(key)
+
+
+class _Frame:
+    """A mapping or sequence being built, with the key waiting for its value."""
+
+    __slots__ = ("anchor", "container", "first_node", "key", "key_pos", "mark", "merged", "table")
+
+    def __init__(self, container: Any, table: Any, mark: Any, anchor: str | None = None, first_node: int = 0):
+        self.container, self.table, self.mark = container, table, mark
+        self.anchor, self.first_node = anchor, first_node
+        self.key: Any = None
+        self.key_pos: Position | None = None
+        self.merged: set[Any] = set()
+
+
+def _pure_parser(yaml_class: Any) -> Any:
+    """A factory with CParser's shape over ruamel's pure-Python parser."""
+
+    def make(text: str) -> Any:
+        yaml = yaml_class(typ="safe", pure=True)
+        yaml.reader.stream = text
+        return yaml.parser
+
+    return make

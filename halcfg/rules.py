@@ -1,0 +1,273 @@
+"""Semantic rules the schema cannot say: uniqueness, exclusive fields, files that must exist.
+
+Each rule takes the typed Config and yields findings located by JSON path; the validation
+stage turns paths into `file:line:col`. Rules only see accounts the schema accepted, so they
+can trust types.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from halcfg.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts, parse_address
+from halcfg.findings import Finding, Location, Severity
+from halcfg.model import Account, Config
+
+Rule = Callable[[Config, bool], Iterator[Finding]]
+
+PROVIDER_PATH = "$.providers.dockerRegistry"
+NO_CATALOG = {"dockerhub": "Docker Hub", "ghcr": "GHCR"}
+ECR_MAX_PAGE = 1000
+
+
+def _at(account: Account, key: str | None = None) -> Location:
+    path = account.json_path if key is None else f"{account.json_path}.{key}"
+    return Location(account=account.name, path=path)
+
+
+def _finding(severity: Severity, code: str, account: Account, key: str | None, message: str, fix: str) -> Finding:
+    return Finding(severity, code, f"account {account.name!r}: {message}", fix, _at(account, key))
+
+
+def unique_names(config: Config, strict: bool) -> Iterator[Finding]:
+    first: dict[str, Account] = {}
+    for account in config.accounts:
+        if account.name in first:
+            yield _finding(
+                Severity.ERROR, "duplicate-name", account, "name",
+                f"name is already used by accounts[{first[account.name].index}]",
+                "give every account its own name; Spinnaker looks accounts up by name",
+            )
+        else:
+            first[account.name] = account
+
+
+def primary_account(config: Config, strict: bool) -> Iterator[Finding]:
+    if config.primary_account and config.primary_account not in config.names:
+        names = ", ".join(config.names) or "none yet"
+        yield Finding(
+            Severity.ERROR, "primary-account",
+            f"primaryAccount {config.primary_account!r} names no account",
+            f"set it to one of the account names ({names}), or remove it to use the first account",
+            Location(path=f"{PROVIDER_PATH}.primaryAccount"),
+        )
+
+
+def password_sources(config: Config, strict: bool) -> Iterator[Finding]:
+    for account in config.accounts:
+        sources = account.password_sources
+        if len(sources) > 1:
+            yield _finding(
+                Severity.ERROR, "password-sources", account, sources[1],
+                f"sets {' and '.join(sources)}; an account takes at most one password source",
+                f"keep one of {', '.join(sources)} and delete the others",
+            )
+        if account.ecr is not None:
+            if account.username:
+                yield _finding(
+                    Severity.WARNING, "ecr-username", account, "username",
+                    "username is ignored with ecr: ECR tokens always authenticate as AWS",
+                    "delete username",
+                )
+        elif account.username and not sources:
+            yield _finding(
+                Severity.WARNING, "username-without-password", account, "username",
+                "has a username but no password source, so it will authenticate anonymously",
+                "add passwordFile, passwordCommand or passwordEnv (or password), or delete username",
+            )
+        elif sources and not account.username:
+            yield _finding(
+                Severity.WARNING, "password-without-username", account, sources[0],
+                f"has {sources[0]} but no username, so the password is never sent",
+                "add username (for a token, the user or robot it belongs to)",
+            )
+
+
+def inline_password(config: Config, strict: bool) -> Iterator[Finding]:
+    for account in config.accounts:
+        if account.password is not None:
+            yield _finding(
+                Severity.ERROR if strict else Severity.WARNING, "plaintext-secret", account, "password",
+                "password is a plaintext secret in this file",
+                "move it to a file with `halcfg account edit NAME --password` "
+                "(stored 0600 under secrets/), or use passwordCommand or passwordEnv",
+            )
+
+
+def repositories(config: Config, strict: bool) -> Iterator[Finding]:
+    for account in config.accounts:
+        if account.repositories and account.repositories_regex is not None:
+            yield _finding(
+                Severity.ERROR, "repositories-exclusive", account, "repositoriesRegex",
+                "sets both repositories and repositoriesRegex; Spinnaker uses only one",
+                "keep repositories (an explicit list) or repositoriesRegex (a catalog filter), not both",
+            )
+        if account.repositories_regex is not None:
+            try:
+                re.compile(account.repositories_regex)
+            except re.error as error:
+                yield _finding(
+                    Severity.ERROR, "repositories-regex", account, "repositoriesRegex",
+                    f"repositoriesRegex does not compile: {error}",
+                    "fix the regular expression (it is matched against catalog names such as team/app)",
+                )
+        kind = NO_CATALOG.get(account.registry_type)
+        if kind and not account.repositories:
+            yield _finding(
+                Severity.WARNING, "no-catalog", account, "repositoriesRegex" if account.repositories_regex else None,
+                f"{kind} has no catalog, so Spinnaker cannot find this account's repositories"
+                + (" (repositoriesRegex filters the catalog)" if account.repositories_regex else ""),
+                "list them with `repositories` (e.g. library/nginx); credential-only targets "
+                "such as Kubernetes pull secrets do not need it",
+            )
+
+
+def addresses(config: Config, strict: bool) -> Iterator[Finding]:
+    hosts: dict[str, Account] = {}
+    for account in config.accounts:
+        try:
+            address = parse_address(account.address)
+        except AddressError as error:
+            yield _finding(
+                Severity.ERROR, "address", account, "address", f"address: {error}",
+                "write [http(s)://]host[:port], e.g. index.docker.io, quay.io or registry.local:5000",
+            )
+            continue
+        registry = _registry_key(account, address)
+        if registry in hosts:
+            yield _finding(
+                Severity.WARNING, "same-registry", account, "address",
+                f"uses the same registry ({registry}) as account {hosts[registry].name!r}",
+                "fine for different repositories or permissions; otherwise merge the two accounts",
+            )
+        else:
+            hosts[registry] = account
+        yield from _ecr(account, address.host)
+
+
+def _registry_key(account: Account, address: Address) -> str:
+    """One spelling per registry: Docker Hub's aliases are one host, and the default port is no port."""
+    if address.host in DOCKER_HUB_HOSTS:
+        return "docker.io"
+    plain = address.scheme == "http" or (address.scheme is None and account.plain_http)
+    default = 80 if plain else 443
+    return address.host if address.port in (None, default) else address.hostport
+
+
+def _ecr(account: Account, host: str) -> Iterator[Finding]:
+    parts = ecr_parts(host)
+    if parts is None:
+        return
+    registry_id, region = parts
+    if account.registry_type_declared not in (None, "ecr"):
+        yield _finding(
+            Severity.ERROR, "ecr-registry-type", account, "registryType",
+            f"address is an ECR registry but registryType is {account.registry_type_declared!r}",
+            "set registryType: ecr, or delete it (halcfg infers it from the address)",
+        )
+    ecr = account.ecr
+    if ecr is not None and ecr.region and ecr.region != region:
+        yield _finding(
+            Severity.ERROR, "ecr-region", account, "ecr.region",
+            f"ecr.region {ecr.region!r} disagrees with the address's region {region!r}",
+            f"set ecr.region: {region} (or delete it: it defaults to the address's region)",
+        )
+    if ecr is not None and ecr.registry_id and ecr.registry_id != registry_id:
+        yield _finding(
+            Severity.ERROR, "ecr-registry-id", account, "ecr.registryId",
+            f"ecr.registryId {ecr.registry_id!r} disagrees with the address's account {registry_id!r}",
+            f"set ecr.registryId: '{registry_id}' (or delete it)",
+        )
+    if account.paginate_size > ECR_MAX_PAGE:
+        yield _finding(
+            Severity.WARNING, "ecr-page-size", account, "paginateSize",
+            f"paginateSize {account.paginate_size} is over ECR's limit of {ECR_MAX_PAGE}; ECR rejects the request",
+            f"set paginateSize to {ECR_MAX_PAGE} or less",
+        )
+
+
+def ecr_keys(config: Config, strict: bool) -> Iterator[Finding]:
+    for account in config.accounts:
+        ecr = account.ecr
+        if ecr is None:
+            continue
+        secret = ecr.secret_access_key_file or ecr.secret_access_key_env
+        if ecr.secret_access_key_file and ecr.secret_access_key_env:
+            yield _finding(
+                Severity.ERROR, "ecr-keys", account, "ecr.secretAccessKeyEnv",
+                "ecr sets both secretAccessKeyFile and secretAccessKeyEnv",
+                "keep one of them",
+            )
+        if bool(ecr.access_key_id) != bool(secret):
+            missing = "secretAccessKeyFile or secretAccessKeyEnv" if ecr.access_key_id else "accessKeyId"
+            yield _finding(
+                Severity.ERROR, "ecr-keys", account, "ecr",
+                f"ecr static keys are incomplete: {missing} is missing",
+                "give accessKeyId with one of secretAccessKeyFile/secretAccessKeyEnv, "
+                "or none of them to use boto3's default credential chain",
+            )
+
+
+def files(config: Config, strict: bool) -> Iterator[Finding]:
+    for account in config.accounts:
+        if account.password_file:
+            yield from _file(config, account, "passwordFile", account.password_file, secret=True)
+        if account.ca_cert_file:
+            yield from _file(config, account, "caCertFile", account.ca_cert_file, secret=False)
+            if account.insecure_registry:
+                yield _finding(
+                    Severity.WARNING, "ca-cert-ignored", account, "caCertFile",
+                    "caCertFile is ignored: insecureRegistry turns TLS verification off",
+                    "delete insecureRegistry so the certificate is checked against caCertFile",
+                )
+        if account.ecr and account.ecr.secret_access_key_file:
+            yield from _file(config, account, "ecr.secretAccessKeyFile", account.ecr.secret_access_key_file, True)
+
+
+def resolve_path(config: Config, value: str) -> Path:
+    """A path from the file: `~` expands, relative paths start at the accounts file's folder."""
+    return config.base_dir / os.path.expanduser(value)
+
+
+def _file(config: Config, account: Account, key: str, value: str, secret: bool) -> Iterator[Finding]:
+    path = resolve_path(config, value)
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        yield _finding(
+            Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})",
+            "create the file, or fix the path (relative paths start at the accounts file's folder)",
+        )
+        return
+    except OSError as error:
+        yield _finding(
+            Severity.ERROR, "file-unreadable", account, key, f"{key} {value!r} cannot be read: {error.strerror}",
+            f"make it readable by the user running halcfg (chmod 600 {path})",
+        )
+        return
+    if not secret:
+        return
+    if not content.strip():
+        yield _finding(
+            Severity.WARNING, "file-empty", account, key, f"{key} {value!r} is empty",
+            "write the password or token into it, with no trailing newline",
+        )
+    elif content != content.rstrip():
+        yield _finding(
+            Severity.WARNING, "file-trailing-whitespace", account, key,
+            f"{key} {value!r} ends in whitespace, which registries take as part of the password",
+            f"strip it: perl -0pi -e 's/\\s+\\z//' {value}",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    unique_names, primary_account, password_sources, inline_password, repositories,
+    addresses, ecr_keys, files,
+)
+
+
+def check(config: Config, strict: bool = False) -> list[Finding]:
+    return [finding for rule in RULES for finding in rule(config, strict)]

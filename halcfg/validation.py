@@ -1,0 +1,106 @@
+"""The offline check: load, schema, rules; every finding placed at `file:line:col`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from halcfg.findings import Finding, Location, Severity
+from halcfg.loader import Document, load, parse
+from halcfg.model import Config, build_config
+from halcfg.rules import check as check_rules
+from halcfg.schemacheck import SchemaError, halcfg_validator
+
+ACCOUNTS = ("providers", "dockerRegistry", "accounts")
+PRIMARY = ("providers", "dockerRegistry", "primaryAccount")
+_PATH_PART = re.compile(r"\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def format_path(parts: tuple[str | int, ...]) -> str:
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    return out
+
+
+def parse_path(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index, quoted in _PATH_PART.findall(path[1:]):
+        parts.append(int(index) if index else name or re.sub(r"\\(.)", r"\1", quoted))
+    return parts
+
+
+def _schema_finding(error: SchemaError, document: Document) -> Finding:
+    parts = error.path
+    account = None
+    if parts[:3] == ACCOUNTS and len(parts) > 3:
+        item = document.data["providers"]["dockerRegistry"]["accounts"][parts[3]]
+        name = item.get("name") if isinstance(item, dict) else None
+        account = name if isinstance(name, str) else None
+    line, col = document.locate(parts, key=error.at_key) or (None, None)
+    prefix = f"account {account!r}: " if account else ""
+    return Finding(
+        Severity.ERROR, f"schema-{error.keyword}", prefix + error.message, error.hint,
+        Location(str(document.path), line, col, account, format_path(parts)),
+    )
+
+
+def _place(finding: Finding, document: Document) -> Finding:
+    where = finding.location
+    line, col = document.locate(parse_path(where.path or "$"), key=True) or (None, None)
+    return Finding(
+        finding.severity, finding.code, finding.message, finding.remediation,
+        Location(str(document.path), line, col, where.account, where.path),
+    )
+
+
+def _rule_scope(data: object, errors: list[SchemaError]) -> set[int] | None:
+    """Account indexes the rules must skip (the schema rejected them), or None when the
+    document or its provider block is broken so that no rule can trust it."""
+    if not isinstance(data, dict):
+        return None
+    skip: set[int] = set()
+    for error in errors:
+        if error.path[:3] == ACCOUNTS and len(error.path) > 3:
+            skip.add(int(error.path[3]))
+        elif error.keyword not in ("additionalProperties", "required") and (
+            ACCOUNTS[: len(error.path)] == error.path or error.path == PRIMARY
+        ):
+            return None  # providers, dockerRegistry or accounts is not what the rules expect
+    return skip
+
+
+def check_document(document: Document, strict: bool = False) -> tuple[Config | None, list[Finding]]:
+    """Schema and rules over a loaded document; the typed Config when the provider block is sound."""
+    errors = halcfg_validator()(document.data)
+    findings = [_schema_finding(error, document) for error in errors]
+    config = None
+    skip = _rule_scope(document.data, errors)
+    if skip is not None:
+        config = build_config(document.path, document.data, skip)
+        findings += [_place(finding, document) for finding in check_rules(config, strict)]
+    findings.sort(key=lambda f: (f.location.line or 0, f.location.col or 0))
+    return config, findings
+
+
+def check_file(path: Path, strict: bool = False) -> list[Finding]:
+    """Findings for one accounts file; LoadError (exit 2) when it cannot be parsed."""
+    return check_document(load(path), strict)[1]
+
+
+def check_text(text: str, path: Path, strict: bool = False) -> list[Finding]:
+    """Findings for `text` as if it were the file at `path` (for edits not yet written)."""
+    return check_document(parse(text, path), strict)[1]
+
+
+def load_config(path: Path, strict: bool = False) -> tuple[Config, list[Finding]]:
+    """The typed Config and the offline findings; a Config with no accounts when the provider
+    block is too broken to read (the findings say why)."""
+    config, findings = check_document(load(path), strict)
+    return config or Config(path=path), findings

@@ -1,0 +1,70 @@
+"""`pip install .` (not editable) ships schemas/ and templates/ and finds them at run time; the
+pre-commit hook definition runs the real command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from halcfg import __version__
+from tests.cli import REPO
+
+EXAMPLE = REPO / "examples" / "halcfg.yaml"
+
+
+def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("halcfg-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "halcfg/schemas/halcfg.schema.json" in names
+    assert any(name.startswith("halcfg/templates/") for name in names)
+    venv = tmp_path / "venv"
+    # System site-packages give the venv halcfg's dependencies without a download.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)]
+    subprocess.run(pip, check=True, capture_output=True)
+    halcfg = venv / "bin" / "halcfg"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(halcfg), *args], cwd=elsewhere, capture_output=True, text=True)
+
+    assert run("--version").stdout.strip() == f"halcfg {__version__}"
+    assert run("validate", str(EXAMPLE)).returncode == 0
+    schema = run("schema")
+    assert schema.returncode == 0 and '"$id"' in schema.stdout
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import halcfg.resources as r; print(r.schema_path()); print(r.data_dir('templates'))"],
+        cwd=elsewhere, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert all(str(venv) in path for path in where), where
+
+
+def test_pre_commit_hook_validates_many_files_per_call(tmp_path: Path) -> None:
+    (hook,) = YAML(typ="safe").load(REPO / ".pre-commit-hooks.yaml")
+    assert hook["id"] == "halcfg-validate" and hook["language"] == "python"
+    assert hook.get("pass_filenames", True) and not hook.get("require_serial", False)
+    import re
+
+    files = re.compile(hook["files"])
+    assert files.search("deploy/halcfg.yaml") and files.search("halcfg-prod.yml") and not files.search("values.yaml")
+    bad = tmp_path / "halcfg-bad.yaml"
+    bad.write_text("version: 1\nproviders: {dockerRegistry: {accounts: [{name: Bad}]}}\n")
+    entry = hook["entry"].split()
+    assert entry == ["halcfg", "validate"]
+    result = subprocess.run(
+        [sys.executable, "-m", "halcfg", *entry[1:], str(EXAMPLE), str(bad)],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"{EXAMPLE}: no problems" in result.stdout and f"{bad}: 1 error" in result.stdout

@@ -19,9 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from halcfg.redact import MASK
 from halcfg.resources import schema_path
 
 Path_ = tuple[str | int, ...]
+SECRET_FIELDS = frozenset({"password"})
 
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples",
@@ -95,7 +97,10 @@ def _field(path: Path_) -> str:
     return "the document"
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, path: Path_ = ()) -> str:
+    """A value for a message; a secret's value is never shown, whatever its type."""
+    if any(part in SECRET_FIELDS for part in path):
+        return f"{_TYPE_NAMES.get(json_type(value), 'a value')} ({MASK})"
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -165,7 +170,7 @@ class _Compiler:
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if type(value) not in exact and not any(_is_type(value, n) for n in allowed):
                 errors.append(
-                    SchemaError(path, "type", f"{_field(path)} must be {wanted}, not {_show(value)}", hint)
+                    SchemaError(path, "type", f"{_field(path)} must be {wanted}, not {_show(value, path)}", hint)
                 )
 
         return check
@@ -242,7 +247,7 @@ class _Compiler:
                 for i, item in enumerate(value):
                     if any(_json_equal(item, earlier) for earlier in value[:i]):
                         errors.append(
-                            SchemaError((*path, i), "uniqueItems", f"{_field(path)} lists {_show(item)} twice", hint)
+                            SchemaError((*path, i), "uniqueItems", f"{_field(path)} lists {_show(item, path)} twice", hint)
                         )
                         return
 
@@ -252,7 +257,7 @@ class _Compiler:
                fails: Callable[[float], bool], text: str, hint: str) -> Check:
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if applies(value) and fails(measure(value)):
-                errors.append(SchemaError(path, keyword, f"{_field(path)} {text}, not {_show(value)}", hint))
+                errors.append(SchemaError(path, keyword, f"{_field(path)} {text}, not {_show(value, path)}", hint))
 
         return check
 
@@ -290,7 +295,7 @@ class _Compiler:
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if type(value) is str and search(value) is None:
                 errors.append(
-                    SchemaError(path, "pattern", f"{_field(path)} {_show(value)} does not match {pattern}", hint)
+                    SchemaError(path, "pattern", f"{_field(path)} {_show(value, path)} does not match {pattern}", hint)
                 )
 
         return check
@@ -301,7 +306,7 @@ class _Compiler:
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if not any(_json_equal(value, o) for o in options):
                 errors.append(
-                    SchemaError(path, "enum", f"{_field(path)} {_show(value)} is not one of: {listed}", hint)
+                    SchemaError(path, "enum", f"{_field(path)} {_show(value, path)} is not one of: {listed}", hint)
                 )
 
         return check
@@ -310,7 +315,7 @@ class _Compiler:
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if not _json_equal(value, constant):
                 errors.append(
-                    SchemaError(path, "const", f"{_field(path)} must be {_show(constant)}, not {_show(value)}",
+                    SchemaError(path, "const", f"{_field(path)} must be {_show(constant)}, not {_show(value, path)}",
                                 f"set {_field(path)}: {_show(constant)}")
                 )
 

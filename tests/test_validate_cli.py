@@ -486,3 +486,13 @@ def test_validate_does_not_import_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, str(EXAMPLE)], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_a_secret_of_the_wrong_type_is_not_shown(tmp_path: Path) -> None:
+    canary = "998877665544"
+    path = accounts_file(tmp_path, f"- name: a\n  address: quay.io\n  username: u\n  password: {canary}\n")
+    for fmt in ("text", "json"):
+        result = run_cli("validate", "--format", fmt, path)
+        assert result.returncode == 1
+        assert "password must be a string, not an integer (****)" in result.stdout
+        assert canary not in result.stdout + result.stderr

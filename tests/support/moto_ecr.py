@@ -1,0 +1,79 @@
+"""moto's server as a stand-in for AWS ECR's GetAuthorizationToken, reached through `endpoint_url`.
+
+What moto 5 returns (moto/ecr/responses.py, checked against 5.2): for each requested registry id
+(default: the caller's account, 123456789012 unless MOTO_ACCOUNT_ID says otherwise, whatever
+the access key) `authorizationToken` is base64("AWS:<registry id>-auth-token"), `proxyEndpoint`
+is https://<registry id>.dkr.ecr.<client region>.amazonaws.com, and `expiresAt` is a fixed
+2015-01-01 00:00 (server local time), i.e. already expired. So the password depends on the
+registry id asked for, the region only on the client, and a client that refuses or keeps
+refreshing an expired token will show it here. Values are read back from moto, not assumed.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from .ports import LOOPBACK
+
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
+REGION = "us-east-1"
+
+
+def ecr_client(endpoint_url: str, region: str = REGION) -> Any:
+    """A boto3 ECR client for moto, with the dummy credentials moto accepts."""
+    return boto3.client(
+        "ecr",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+    )
+
+
+def ecr_authorization(
+    endpoint_url: str, region: str = REGION, registry_id: str | None = None
+) -> tuple[str, str, str]:
+    """(user, password, proxyEndpoint) decoded from GetAuthorizationToken, as a registry client needs them."""
+    kwargs = {"registryIds": [registry_id]} if registry_id else {}
+    data = ecr_client(endpoint_url, region).get_authorization_token(**kwargs)["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    return user, password, data["proxyEndpoint"]
+
+
+@dataclass
+class MotoECR:
+    """A running moto server and the credentials its ECR hands out for `registry_id`."""
+
+    endpoint_url: str
+    region: str
+    registry_id: str
+    user: str
+    password: str
+    proxy_endpoint: str
+    server: ThreadedMotoServer = field(repr=False)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_moto(region: str = REGION) -> MotoECR:
+    """Start moto on 127.0.0.1; port 0 lets the kernel pick, so a busy port cannot hang start()."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call otherwise
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint_url = f"http://{host}:{port}"
+    try:
+        user, password, proxy_endpoint = ecr_authorization(endpoint_url, region)
+    except Exception:
+        server.stop()
+        raise
+    registry_id = proxy_endpoint.removeprefix("https://").split(".", 1)[0]
+    return MotoECR(endpoint_url, region, registry_id, user, password, proxy_endpoint, server)

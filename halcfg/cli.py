@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from halcfg import __version__
@@ -56,17 +55,15 @@ def fail(message: str) -> int:
 
 
 def run(args: list[str]) -> int:
+    """Run the app; typer reports its own usage errors (exit 2), halcfg's errors get one line."""
     try:
-        code = app(args=args, prog_name="halcfg", standalone_mode=False)
+        app(args=args, prog_name="halcfg", standalone_mode=True)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
     except UsageError as error:
         return fail(str(error))
-    except typer.Abort:
-        return fail("aborted")
     except KeyboardInterrupt:
         return fail("interrupted")
     except OSError as error:
         return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-    except click.ClickException as error:
-        error.show()
-        return EXIT_USAGE
-    return code if isinstance(code, int) else 0
+    return 0

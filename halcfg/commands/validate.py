@@ -5,7 +5,6 @@ typer's import alone costs more than checking a small file. The typer app lists 
 forwards to the same `main`, so there is one definition of its flags.
 """
 
-from __future__ import annotations
 
 import argparse
 import sys

@@ -1,0 +1,6 @@
+"""A small Docker Registry HTTP API v2 client, layered like go-containerregistry.
+
+names (where to talk) → challenge (what the registry asks for) → transport (sessions, TLS,
+retries) → auth (Basic, Bearer tokens) → client (ping, catalog, tags). Each layer imports only
+the ones before it; nothing here knows about findings.
+"""

@@ -1,0 +1,138 @@
+"""Remote operations on a v2 registry: ping, catalog pages, tag pages.
+
+Listings are generators of pages, so a caller that only counts never holds a whole catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from urllib.parse import quote, urljoin, urlsplit
+
+import requests
+
+from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope
+from halcfg.registry.challenge import parse_challenges
+from halcfg.registry.errors import AuthRefused, NotV2, RegistryError, error_from_body
+from halcfg.registry.names import Endpoint
+from halcfg.registry.transport import Transport
+
+_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
+_REL_NEXT = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))""", re.IGNORECASE)
+
+
+def next_page_url(current: str, link_header: str | None) -> str | None:
+    """The absolute URL of the `rel="next"` link, resolved against the page that carried it."""
+    for match in _LINK.finditer(link_header or ""):
+        rel = _REL_NEXT.search(match.group(2))
+        if rel and "next" in (rel.group(1) or rel.group(2) or "").lower().split():
+            return urljoin(current, match.group(1).strip())
+    return None
+
+
+def same_origin(a: str, b: str) -> bool:
+    one, two = urlsplit(a), urlsplit(b)
+    return (one.scheme.lower(), one.netloc.lower()) == (two.scheme.lower(), two.netloc.lower())
+
+
+class Client:
+    """One registry, as one account sees it: its endpoint, transport, credentials and page size."""
+
+    def __init__(self, endpoint: Endpoint, transport: Transport, auth: Auth, page_size: int = 100) -> None:
+        self.endpoint = endpoint
+        self.transport = transport
+        self.auth = auth
+        self.page_size = page_size
+
+    def ping(self) -> None:
+        """GET /v2/ anonymously and note the challenge, if any: is this a v2 registry at all?
+        Raises NotV2, or a RegistryError for an answer that is neither 200 nor a usable 401."""
+        url = self.endpoint.url("/v2/")
+        response = self.transport.get(url)
+        if response.status_code == 401:
+            if not self.auth.adopt(parse_challenges(response.headers.get("WWW-Authenticate"))):
+                raise RegistryError("/v2/ answered 401 without a Basic or Bearer challenge", status=401,
+                                    code="UNAUTHORIZED")
+            return
+        if response.status_code == 404 or (response.status_code == 200 and not _looks_v2(response)):
+            raise NotV2(f"{url} is not a Docker Registry v2 API (HTTP {response.status_code})",
+                        status=response.status_code, code="NOT_V2")
+        if response.status_code != 200:
+            raise error_from_body(response.status_code, response.content, "/v2/")
+
+    def login(self) -> None:
+        """Check the credentials against the challenge ping() noted, as `docker login` does:
+        a token for Bearer, then an authenticated /v2/. Raises AuthRefused."""
+        if self.auth.scheme == "none":
+            return
+        if not self.auth.has_credentials and self.auth.scheme == "basic":
+            raise AuthRefused("the registry wants credentials and the account has none", status=401,
+                              code="UNAUTHORIZED")
+        self.auth.login()
+        response = self.transport.get(self.endpoint.url("/v2/"), headers=self.auth.headers(None))
+        if response.status_code == 401:
+            raise AuthRefused("the registry refused the credentials (HTTP 401 on /v2/)", status=401,
+                              code="UNAUTHORIZED")
+        if response.status_code != 200:
+            raise error_from_body(response.status_code, response.content, "/v2/")
+
+    def catalog(self) -> Iterator[list[str]]:
+        """Pages of repository names from `/v2/_catalog`."""
+        return self._pages("/v2/_catalog", CATALOG_SCOPE, "repositories")
+
+    def tags(self, repository: str) -> Iterator[list[str]]:
+        """Pages of tag names of `repository` (already in wire spelling, see names.repository_name)."""
+        return self._pages(f"/v2/{quote(repository)}/tags/list", pull_scope(repository), "tags")
+
+    def _pages(self, path: str, scope: str, key: str) -> Iterator[list[str]]:
+        url = f"{self.endpoint.url(path)}?n={self.page_size}"
+        seen = {url}
+        while True:
+            response = self._get(url, scope)
+            if response.status_code != 200:
+                raise error_from_body(response.status_code, response.content, urlsplit(url).path)
+            yield _names(response, key, urlsplit(url).path)
+            following = next_page_url(url, response.headers.get("Link"))
+            if following is None:
+                return
+            if not same_origin(following, url):
+                raise RegistryError(f"{path}: Link points to another host ({urlsplit(following).netloc})",
+                                    code="LINK_FOREIGN")
+            if following in seen:
+                raise RegistryError(f"{path}: Link leads back to a page already read ({following})",
+                                    code="LINK_LOOP")
+            seen.add(following)
+            url = following
+
+    def _get(self, url: str, scope: str) -> requests.Response:
+        """GET with the scope's credentials; after a 401, re-authenticate once and retry."""
+        response = self.transport.get(url, headers=self.auth.headers(scope))
+        if response.status_code == 401 and self.auth.reauthenticate(
+            response.headers.get("WWW-Authenticate"), scope
+        ):
+            response.close()
+            response = self.transport.get(url, headers=self.auth.headers(scope))
+        return response
+
+
+def _looks_v2(response: requests.Response) -> bool:
+    """A 200 from /v2/ is a registry unless it is plainly a web page without the API header."""
+    if "Docker-Distribution-API-Version" in response.headers:
+        return True
+    return not response.headers.get("Content-Type", "").startswith("text/html")
+
+
+def _names(response: requests.Response, key: str, what: str) -> list[str]:
+    """The list under `key` (null counts as empty); anything else is a malformed answer."""
+    try:
+        value = json.loads(response.content).get(key)
+    except (ValueError, AttributeError):
+        raise RegistryError(f"{what}: the answer is not the JSON object the v2 API promises",
+                            status=response.status_code, code="MALFORMED") from None
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RegistryError(f"{what}: `{key}` is not a list of names", status=response.status_code,
+                            code="MALFORMED")
+    return value

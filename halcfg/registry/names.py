@@ -1,0 +1,39 @@
+"""Where an account's v2 API lives, and how its repository names are spelled on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from halcfg.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS, parse_address
+from halcfg.model import Account
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    scheme: str  # "https", or "http" for plainHttp / an http:// address
+    hostport: str  # the API host: Docker Hub's index.docker.io becomes registry-1.docker.io
+    docker_hub: bool
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.hostport}"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path such as `/v2/_catalog`."""
+        return self.base_url + path
+
+
+def endpoint_for(account: Account) -> Endpoint:
+    """The account's API endpoint; raises halcfg.address.AddressError for an unparsable address."""
+    address = parse_address(account.address)
+    scheme = "http" if account.plain_http else address.scheme or "https"
+    if address.host in DOCKER_HUB_HOSTS:
+        return Endpoint(scheme, DOCKER_HUB_API_HOST, docker_hub=True)
+    return Endpoint(scheme, address.hostport, docker_hub=False)
+
+
+def repository_name(endpoint: Endpoint, name: str) -> str:
+    """The name the API expects: Docker Hub's official images live under `library/`."""
+    if endpoint.docker_hub and "/" not in name:
+        return f"library/{name}"
+    return name

@@ -51,7 +51,8 @@ def _schema_finding(error: SchemaError, document: Document) -> Finding:
     )
 
 
-def _place(finding: Finding, document: Document) -> Finding:
+def place(finding: Finding, document: Document) -> Finding:
+    """The finding with `file:line:col` filled in from its JSON path."""
     where = finding.location
     line, col = document.locate(parse_path(where.path or "$"), key=True) or (None, None)
     return Finding(
@@ -84,7 +85,7 @@ def check_document(document: Document, strict: bool = False) -> tuple[Config | N
     skip = _rule_scope(document.data, errors)
     if skip is not None:
         config = build_config(document.path, document.data, skip)
-        findings += [_place(finding, document) for finding in check_rules(config, strict)]
+        findings += [place(finding, document) for finding in check_rules(config, strict)]
     findings.sort(key=lambda f: (f.location.line or 0, f.location.col or 0))
     return config, findings
 
@@ -97,10 +98,3 @@ def check_file(path: Path, strict: bool = False) -> list[Finding]:
 def check_text(text: str, path: Path, strict: bool = False) -> list[Finding]:
     """Findings for `text` as if it were the file at `path` (for edits not yet written)."""
     return check_document(parse(text, path), strict)[1]
-
-
-def load_config(path: Path, strict: bool = False) -> tuple[Config, list[Finding]]:
-    """The typed Config and the offline findings; a Config with no accounts when the provider
-    block is too broken to read (the findings say why)."""
-    config, findings = check_document(load(path), strict)
-    return config or Config(path=path), findings

@@ -37,9 +37,13 @@ def register(app: typer.Typer) -> None:
 def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float, strict: bool) -> int:
     """Load and check `path` offline, probe the accounts the offline check lets through, print, exit code."""
     from halcfg import report
-    from halcfg.validation import load_config
+    from halcfg.loader import load
+    from halcfg.model import Config
+    from halcfg.validation import check_document, place
 
-    config, offline = load_config(path, strict)
+    document = load(path)
+    checked, offline = check_document(document, strict)
+    config = checked or Config(path=path)  # a provider block too broken to read: the findings say why
     wanted = {account.name for account in select_accounts(config, names)} if names else None
     if wanted is not None:
         offline = [f for f in offline if f.location.account is None or f.location.account in wanted]
@@ -58,6 +62,8 @@ def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float
     finally:
         if progress is not None:
             progress.clear()
+    for account in result.accounts:  # point probe findings at the account's place in the file
+        account.findings = [place(f, document) for f in account.findings]
     findings = offline + skipped + result.findings
     code = exit_code(findings, strict)
     if fmt == "json":

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from halcfg.address import AddressError, ecr_parts, parse_address
-from halcfg.model import Account, Ecr
+from halcfg.model import Account, Ecr, resolve_path
 from halcfg.redact import redact
 
 ECR_USERNAME = "AWS"
@@ -60,11 +60,6 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
     if account.password_env:
         return Credential(account.username, _read_env(account.password_env), "passwordEnv")
     return Credential(account.username, None, "none")
-
-
-def resolve_path(path: str, base_dir: Path) -> Path:
-    """A path from the accounts file: `~` expanded, relative ones against the file's folder."""
-    return base_dir / Path(path).expanduser()
 
 
 def _read_password_file(name: str, base_dir: Path) -> str:

@@ -110,6 +110,11 @@ class Config:
         return self.accounts[0] if self.accounts else None
 
 
+def resolve_path(value: str, base_dir: Path) -> Path:
+    """A path from the accounts file: `~` expanded, relative ones against the file's folder."""
+    return base_dir / Path(value).expanduser()
+
+
 def build_account(index: int, raw: dict[str, Any]) -> Account:
     ecr = raw.get("ecr")
     permissions = raw.get("permissions") or {}

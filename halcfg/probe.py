@@ -22,7 +22,7 @@ from halcfg import credentials
 from halcfg.address import AddressError
 from halcfg.errors import UsageError
 from halcfg.findings import Finding, Location, Severity
-from halcfg.model import Account, Config
+from halcfg.model import Account, Config, resolve_path
 from halcfg.redact import redact
 from halcfg.report import finding_dict
 
@@ -254,7 +254,7 @@ class _AccountProbe:
             with self._lock:
                 self.result.credential_source = credential.source
         self.stage = "connecting"
-        ca_file = credentials.resolve_path(account.ca_cert_file, run.config.base_dir) if account.ca_cert_file else None
+        ca_file = resolve_path(account.ca_cert_file, run.config.base_dir) if account.ca_cert_file else None
         self.session = new_session(tls_verify(account.insecure_registry, ca_file), run.concurrency, endpoint.base_url)
         transport = Transport(self.session, timeout=account.client_timeout_millis / 1000,
                               deadline=run.deadline, cancel=run.cancel)

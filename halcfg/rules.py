@@ -7,14 +7,12 @@ can trust types.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from halcfg.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts, parse_address
 from halcfg.findings import Finding, Location, Severity
-from halcfg.model import Account, Config
+from halcfg.model import Account, Config, resolve_path
 
 Rule = Callable[[Config, bool], Iterator[Finding]]
 
@@ -227,13 +225,8 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
             yield from _file(config, account, "ecr.secretAccessKeyFile", account.ecr.secret_access_key_file, True)
 
 
-def resolve_path(config: Config, value: str) -> Path:
-    """A path from the file: `~` expands, relative paths start at the accounts file's folder."""
-    return config.base_dir / os.path.expanduser(value)
-
-
 def _file(config: Config, account: Account, key: str, value: str, secret: bool) -> Iterator[Finding]:
-    path = resolve_path(config, value)
+    path = resolve_path(value, config.base_dir)
     try:
         content = path.read_bytes()
     except FileNotFoundError:

@@ -246,9 +246,8 @@ class _Compiler:
             if unique and type(value) is list:
                 for i, item in enumerate(value):
                     if any(_json_equal(item, earlier) for earlier in value[:i]):
-                        errors.append(
-                            SchemaError((*path, i), "uniqueItems", f"{_field(path)} lists {_show(item, path)} twice", hint)
-                        )
+                        message = f"{_field(path)} lists {_show(item, path)} twice"
+                        errors.append(SchemaError((*path, i), "uniqueItems", message, hint))
                         return
 
         return check

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -142,6 +143,21 @@ def sequential_probe(base_url: str, page_size: int, repos_expected: int) -> tupl
     return requests_made, time.monotonic() - started
 
 
+def pooled_requests_per_second(base_url: str, concurrency: int, repos: int) -> float:
+    """The ceiling for any requests-based client here: a bare Session on a pool of `concurrency`
+    threads GETting every tags/list (no auth, no checks). CPython's GIL and requests' per-call
+    cost bound it, so it says how much of the gap to wrk is the client library's."""
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
+    urls = [f"{base_url}/v2/bench/repo-{i:04d}/tags/list" for i in range(repos)]
+    started = time.monotonic()
+    with session, ThreadPoolExecutor(concurrency) as pool:
+        for response in pool.map(lambda url: session.get(url, timeout=REQUEST_TIMEOUT), urls):
+            response.raise_for_status()
+    return repos / (time.monotonic() - started)
+
+
 def wrk_requests_per_second(url: str, seconds: int, connections: int) -> float | str:
     """wrk -t2 -cN -dS on `url`: Requests/sec, or why it could not be measured."""
     if shutil.which("wrk") is None:
@@ -224,6 +240,9 @@ def bench_loopback(
         print(f"  halcfg probe:                 {halcfg_rps:8.0f} requests/s  ({run.seconds:.2f} s, "
               f"exit {run.code}; {steady:.0f}/s without its {startup.seconds:.2f} s start-up)")
         results.append(run.code == 0)
+    ceiling = pooled_requests_per_second(registry.url, args.concurrency, args.repos)
+    print(f"  bare requests.Session, {args.concurrency} threads: {ceiling:5.0f} requests/s  "
+          "(the ceiling for a requests-based client on this machine)")
     repository = "bench/repo-0000"
     wrk = wrk_requests_per_second(f"{registry.url}/v2/{repository}/tags/list", args.wrk_seconds,
                                   args.concurrency)
@@ -235,6 +254,7 @@ def bench_loopback(
     if halcfg_rps is not None:
         ratio = halcfg_rps / wrk
         print(f"  halcfg / wrk = {ratio:6.2f}   target >= {TARGET_VS_WRK:g}  {verdict(ratio >= TARGET_VS_WRK)}")
+        print(f"  halcfg / bare requests = {halcfg_rps / ceiling:.2f};  bare requests / wrk = {ceiling / wrk:.2f}")
         results.append(ratio >= TARGET_VS_WRK)
     return results
 

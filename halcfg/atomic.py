@@ -1,0 +1,100 @@
+"""Replace files so that readers see the old bytes or the new, never a mix; one editor at a time.
+
+Every edit of an accounts file holds `locked()` from reading the file to renaming the new one
+over it, so concurrent `halcfg account add` runs queue up instead of losing each other's work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from halcfg.errors import UsageError
+
+LOCK_TIMEOUT = 120.0  # seconds; an edit holding the lock runs at most one probe
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Put `data` at `path` through a temp file in the same folder: write, fsync, rename.
+
+    `mode` forces the permission bits (0o600 for secrets); otherwise an existing file keeps
+    its mode and owner and a new one gets the umask's default. A symlink stays a symlink:
+    the file it points to is the one replaced.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        old = target.stat()
+    except FileNotFoundError:
+        old = None
+    if mode is None:
+        mode = stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask()
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)
+            if old is not None:
+                with contextlib.suppress(PermissionError):  # only root may give a file away
+                    os.fchown(stream.fileno(), old.st_uid, old.st_gid)
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the edit lock of `path`: flock on `.NAME.lock` beside it.
+
+    Not on the file itself: each write renames a new inode over it, so a waiter would lock
+    the old, orphaned inode. The lock file stays, empty, because removing it would race.
+    """
+    target = Path(os.path.realpath(path))
+    lock_path = target.parent / f".{target.name}.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: folder {target.parent} does not exist") from None
+    except OSError as error:
+        raise UsageError(f"{lock_path}: cannot create the edit lock: {error.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise UsageError(
+                        f"{path}: another halcfg has been editing this file for {timeout:.0f}s "
+                        f"(lock {lock_path}); try again when it is done"
+                    ) from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

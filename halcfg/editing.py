@@ -1,0 +1,124 @@
+"""Every change to an accounts file goes through `edit`: lock, read, change, check, probe, write.
+
+The file is replaced only when the changed text passes the offline check and, for the
+accounts named, the probe; otherwise it stays byte for byte as it was, and so does any
+password file written for the edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from halcfg import document, loader, secretfiles
+from halcfg.atomic import locked, write_atomic
+from halcfg.document import Document
+from halcfg.findings import EXIT_FINDINGS, EXIT_OK, Finding, Severity
+from halcfg.model import build_config
+from halcfg.validation import check_text
+
+T = TypeVar("T")
+
+
+@dataclass
+class Secret:
+    """A password to keep in the account's own secret file (never in the accounts file)."""
+
+    account: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class Result(Generic[T]):
+    detail: T  # what the change reported: changed keys, notes, ...
+    findings: list[Finding]  # worth showing: any error, and warnings about the accounts touched
+    written: bool  # the file (or the password file) changed
+    refused: bool  # the result would not validate (or probe); nothing was written
+
+
+def edit(
+    path: Path,
+    change: Callable[[Document], tuple[Document, T]],
+    *,
+    touched: Collection[str] = (),
+    create: bool = False,
+    secret: Secret | None = None,
+    probe: bool = False,
+    probe_timeout: float | None = None,
+) -> Result[T]:
+    """Apply `change` to the file at `path` under its lock.
+
+    `touched` names the accounts the change is about: their warnings are shown, and with
+    `probe` they are probed once the offline check passes. `create` starts a missing file
+    from the starter text.
+    """
+    with locked(path):
+        doc = _open(path, create)
+        stored = None
+        if secret is not None:
+            replace = _password_file(doc, secret.account) == secretfiles.reference(secret.account)
+            stored = secretfiles.store(path.parent, secret.account, secret.password, replace=replace)
+        written = False
+        try:
+            result, detail = change(doc)
+            text = result.text()
+            same_text = text == doc.original and path.exists()
+            if same_text and not (stored and stored.changed):
+                return Result(detail, [], written=False, refused=False)
+            findings = check_text(text, path)
+            if probe and not _errors(findings):
+                findings += _probe(path, text, touched, probe_timeout)
+            shown = [f for f in findings if _worth_showing(f, touched)]
+            if _errors(findings):
+                return Result(detail, shown, written=False, refused=True)
+            if not same_text:
+                write_atomic(path, result.encode(text))
+            written = True
+        finally:
+            if stored and not written:
+                stored.undo()  # the password file goes back to what it was, with the refused edit
+        return Result(detail, shown, written=True, refused=False)
+
+
+def _open(path: Path, create: bool) -> Document:
+    return document.new(path) if create and not path.exists() else document.load(path)
+
+
+def _password_file(doc: Document, account: str) -> str | None:
+    node = document.get_account(doc, account)
+    return None if node is None else node.get("passwordFile")
+
+
+def _errors(findings: list[Finding]) -> bool:
+    return any(f.severity >= Severity.ERROR for f in findings)
+
+
+def _worth_showing(finding: Finding, touched: Collection[str]) -> bool:
+    if finding.severity >= Severity.ERROR:
+        return True
+    return finding.severity >= Severity.WARNING and finding.location.account in (*touched, None)
+
+
+def _probe(path: Path, text: str, names: Collection[str], timeout: float | None) -> list[Finding]:
+    """Ask the registries of the touched accounts whether the new credentials work."""
+    if not names:
+        return []
+    from halcfg.probe import run_probe  # requests and boto3: only when an edit is probed
+
+    config = build_config(path, loader.parse(text, path).data)
+    return list(run_probe(config, list(names), timeout=timeout).findings)
+
+
+def outcome(result: Result[T], done: str) -> tuple[str, int]:
+    """What a command prints after an edit, and its exit code: the findings, then `done` (or
+    why nothing was written)."""
+    from halcfg.report import render_text
+
+    lines = [render_text(result.findings)] if result.findings else []
+    if result.refused:
+        lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
+        return "\n".join(lines), EXIT_FINDINGS
+    lines.append(done)
+    return "\n".join(lines), EXIT_OK

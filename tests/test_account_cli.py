@@ -1,0 +1,379 @@
+"""`halcfg account add|edit|get|list|delete` through the real CLI: Halyard's flags and
+meanings, secrets kept out of the file and out of every output, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import shutil
+import stat
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import REPO, run_cli
+from tests.support import BASIC_PASSWORD, BASIC_USER
+
+EXAMPLE = REPO / "examples" / "halcfg.yaml"
+CANARY = "CANARY-s3cr3t-7f3a"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
+    return tmp_path / "ex" / "halcfg.yaml"
+
+
+def ok(*args: str | Path, input: str | None = None) -> str:
+    result = run_cli(*args, input=input)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def usage_error(*args: str | Path, input: str | None = None) -> str:
+    """Exit 2, one line on stderr, no traceback; returns that line."""
+    result = run_cli(*args, input=input)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and lines[-1].startswith(("halcfg: error: ", "Error: ")), result.stderr
+    return result.stderr.strip()
+
+
+def account(path: Path, name: str) -> dict:
+    return json.loads(ok("account", "get", name, "--format", "json", "-c", path))
+
+
+# ---- add ----------------------------------------------------------------------------------------
+
+
+def test_halyards_command_line_works_and_keeps_the_password_out_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    out = ok("account", "add", "my-account", "--address", "index.docker.io", "--repositories", "library/nginx",
+             "--username", "u", "--password", "--no-validate", "-c", path, input=CANARY + "\n")
+    assert out.strip() == "+ Added account my-account. Its password is in secrets/my-account.password (mode 0600)."
+    text = path.read_text()
+    assert text.startswith("# yaml-language-server: $schema=https://halcfg.dev/schemas/halcfg.schema.json\n")
+    assert CANARY not in text
+    assert text.endswith(
+        "    accounts:\n"
+        "      - name: my-account\n"
+        "        address: index.docker.io\n"
+        "        repositories: [library/nginx]\n"
+        "        username: u\n"
+        "        passwordFile: secrets/my-account.password\n"
+    )
+    secret = tmp_path / "secrets" / "my-account.password"
+    assert secret.read_text() == CANARY  # the newline that ended stdin is not part of it
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
+    assert run_cli("validate", path).returncode == 0
+
+
+def test_bare_password_prompts_hidden_on_a_terminal(tmp_path: Path) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: halcfg on a terminal, and never back into pytest
+        try:
+            os.chdir(tmp_path)
+            os.environ["PYTHONPATH"] = str(REPO)
+            os.environ.pop("HALCFG_CONFIG", None)
+            os.execv(sys.executable, [sys.executable, "-m", "halcfg", "account", "add", "hub", "--address",
+                                      "index.docker.io", "--password", "--no-validate"])
+        finally:
+            os._exit(127)
+    seen, typed, deadline = b"", False, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if b"Password: " in seen and not typed:
+            time.sleep(0.5)  # let getpass turn echo off (and flush input) before typing
+            os.write(fd, CANARY.encode() + b"\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"+ Added account hub." in seen
+    assert CANARY.encode() not in seen  # not echoed
+    assert (tmp_path / "secrets" / "hub.password").read_text() == CANARY
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ["--repositories", "a/one", "b/two", "c/three"],  # Halyard's variable arity
+        ["--repositories", "a/one,b/two", "--repositories", "c/three"],
+        ["--repositories=a/one", "--repositories=b/two,c/three"],
+    ],
+)
+def test_list_flags_take_every_spelling(tmp_path: Path, spelling: list[str]) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "hub", *spelling, "--address", "index.docker.io", "--read-permissions", "dev", "ops",
+       "--write-permissions", "ops", "--no-validate", "-c", path)
+    got = account(path, "hub")
+    assert got["repositories"] == ["a/one", "b/two", "c/three"]
+    assert got["permissions"] == {"READ": ["dev", "ops"], "WRITE": ["ops"]}
+
+
+def test_boolean_flags_take_halyards_true_false_or_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "local", "--address", "localhost:5000", "--plain-http", "--track-digests", "true",
+       "--sort-tags-by-date", "false", "--insecure-registry=false", "--no-validate", "-c", path)
+    got = account(path, "local")
+    assert (got["plainHttp"], got["trackDigests"], got["sortTagsByDate"], got["insecureRegistry"]) == (
+        True, True, False, False)
+    assert "--track-digests takes true or false" in usage_error(
+        "account", "edit", "local", "--track-digests=maybe", "-c", path)
+
+
+def test_every_halyard_and_halcfg_field(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    ok("account", "add", "full", "--address", "registry.internal:8443", "--repositories-regex", "^team/.*",
+       "--username", "svc", "--password-command", "pass show registry", "--email", "svc@example.com",
+       "--cache-interval-seconds", "60", "--client-timeout-millis", "5000", "--cache-threads", "2",
+       "--paginate-size", "50", "--environment", "prod", "--registry-type", "harbor", "--ca-cert-file", "ca.pem",
+       "--no-validate", "-c", path)
+    assert account(path, "full") == {
+        "name": "full", "address": "registry.internal:8443", "registryType": "harbor",
+        "repositoriesRegex": "^team/.*", "username": "svc", "email": "svc@example.com",
+        "passwordCommand": "pass show registry", "caCertFile": "ca.pem", "cacheIntervalSeconds": 60,
+        "clientTimeoutMillis": 5000, "cacheThreads": 2, "paginateSize": 50, "environment": "prod",
+    }
+
+
+def test_ecr_region_is_the_password_source(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "ecr", "--address", "012345678910.dkr.ecr.eu-west-1.amazonaws.com",
+       "--password-env", "X", "--username", "AWS", "--no-validate", "-c", path)
+    ok("account", "edit", "ecr", "--ecr-region", "eu-west-1", "--username", "", "--no-validate", "-c", path)
+    assert account(path, "ecr") == {"name": "ecr", "address": "012345678910.dkr.ecr.eu-west-1.amazonaws.com",
+                                    "ecr": {"region": "eu-west-1"}}
+
+
+def test_password_file_is_stored_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    (tmp_path / "tokens").mkdir()
+    (tmp_path / "tokens" / "hub.txt").write_text("token")
+    ok("account", "add", "hub", "--address", "index.docker.io", "--repositories", "library/nginx",
+       "--username", "u", "--password-file", "tokens/hub.txt", "--no-validate", "-c", path)
+    assert account(path, "hub")["passwordFile"] == "tokens/hub.txt"
+
+
+def test_add_errors(example: Path) -> None:
+    before = example.read_bytes()
+    assert "account 'gcr' already exists" in usage_error(
+        "account", "add", "gcr", "--address", "gcr.io", "-c", example)
+    assert "set one password source, not --password-file and --password-env" in usage_error(
+        "account", "add", "x", "--address", "x.io", "--password-env", "A", "--password-file", "f", "-c", example)
+    assert "--inline-password goes with --password" in usage_error(
+        "account", "add", "x", "--address", "x.io", "--inline-password", "-c", example)
+    assert "the password is empty" in usage_error(
+        "account", "add", "x", "--address", "x.io", "--password-stdin", "-c", example, input="")
+    assert "Missing option '--address'" in usage_error("account", "add", "x", "-c", example)
+    assert "account name 'Bad_Name' must be lower-case" in usage_error(
+        "account", "add", "Bad_Name", "--address", "x.io", "-c", example)
+    assert "does not exist" in usage_error(
+        "account", "add", "x", "--address", "x.io", "-c", example.parent / "nowhere" / "halcfg.yaml")
+    assert example.read_bytes() == before
+
+
+def test_existing_secret_file_is_never_overwritten_silently(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "hub.password").write_text("someone else's")
+    error = usage_error("account", "add", "hub", "--address", "index.docker.io", "--password-stdin",
+                        "--no-validate", "-c", path, input=CANARY)
+    assert "secrets/hub.password already exists" in error
+    assert (tmp_path / "secrets" / "hub.password").read_text() == "someone else's"
+    assert not path.exists()
+
+
+def test_refused_add_takes_its_password_file_back(tmp_path: Path, free_port: int) -> None:
+    path = tmp_path / "halcfg.yaml"
+    result = run_cli("account", "add", "down", "--address", f"127.0.0.1:{free_port}", "--plain-http",
+                     "--username", "u", "--password-stdin", "-c", path, input=CANARY)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[registry-unreachable]" in result.stdout
+    assert "Not saved" in result.stdout
+    assert not path.exists()
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_add_probes_the_new_account(tmp_path: Path, basic_registry) -> None:
+    path = tmp_path / "halcfg.yaml"
+    wrong = run_cli("account", "add", "basic", "--address", basic_registry.address, "--plain-http",
+                    "--username", BASIC_USER, "--password-stdin", "-c", path, input="wrong-password")
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert not path.exists()
+    out = ok("account", "add", "basic", "--address", basic_registry.address, "--plain-http",
+             "--username", BASIC_USER, "--password-stdin", "-c", path, input=BASIC_PASSWORD)
+    assert "+ Added account basic." in out
+    assert (tmp_path / "secrets" / "basic.password").read_text() == BASIC_PASSWORD
+    wrong = run_cli("account", "edit", "basic", "--password-stdin", "-c", path, input="wrong-password")
+    assert wrong.returncode == 1
+    assert (tmp_path / "secrets" / "basic.password").read_text() == BASIC_PASSWORD  # put back
+
+
+# ---- edit ---------------------------------------------------------------------------------------
+
+
+def test_edit_keeps_what_it_is_not_told_about(example: Path) -> None:
+    ok("account", "edit", "quay", "--username", "payments+ci", "--no-validate", "-c", example)
+    got = account(example, "quay")
+    assert got["repositoriesRegex"] == "^payments/.*"  # Halyard would have wiped it
+    assert (got["username"], got["passwordEnv"], got["trackDigests"]) == ("payments+ci", "QUAY_ROBOT_TOKEN", True)
+
+
+def test_one_password_source_replaces_the_others(example: Path) -> None:
+    out = ok("account", "edit", "harbor", "--password-env", "HARBOR_TOKEN", "--no-validate", "-c", example)
+    assert out.strip() == "+ Edited account harbor: passwordCommand, passwordEnv."
+    got = account(example, "harbor")
+    assert got["passwordEnv"] == "HARBOR_TOKEN"
+    assert "passwordCommand" not in got
+
+
+def test_edit_password_replaces_the_accounts_own_secret_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "hub", "--address", "index.docker.io", "--repositories", "library/nginx",
+       "--username", "u", "--password-stdin", "--no-validate", "-c", path, input="first")
+    before = path.read_bytes()
+    out = ok("account", "edit", "hub", "--password-stdin", "--no-validate", "-c", path, input=CANARY)
+    assert out.strip() == "+ Edited account hub: password. Its password is in secrets/hub.password (mode 0600)."
+    assert path.read_bytes() == before
+    assert (tmp_path / "secrets" / "hub.password").read_text() == CANARY
+
+
+def test_add_and_remove_items(example: Path) -> None:
+    ok("account", "edit", "harbor", "--add-repository", "payments/api", "--add-read-permission", "qa",
+       "--remove-read-permission", "payments-dev", "--remove-write-permission", "payments-ops",
+       "--no-validate", "-c", example)
+    got = account(example, "harbor")
+    assert got["repositories"] == ["payments/api"]
+    assert got["permissions"] == {"READ": ["payments-ops", "qa"]}
+
+
+def test_edit_errors(example: Path) -> None:
+    before = example.read_bytes()
+    assert usage_error("account", "edit", "quay", "-c", example).endswith("No changes supplied.")
+    assert usage_error("account", "edit", "quay", "--username", "payments+deployer", "--no-validate",
+                       "-c", example).endswith("No changes supplied.")
+    assert "no account named 'dockerhb'; did you mean 'dockerhub'?" in usage_error(
+        "account", "edit", "dockerhb", "--username", "x", "-c", example)
+    assert "set either --repositories or --[add/remove]-repository" in usage_error(
+        "account", "edit", "gcr", "--repositories", "a/b", "--add-repository", "c/d", "-c", example)
+    assert example.read_bytes() == before
+
+
+# ---- get, list, delete --------------------------------------------------------------------------
+
+
+def test_get_formats(example: Path) -> None:
+    text = ok("account", "get", "harbor", "-c", example)
+    assert text.splitlines()[:4] == [
+        "account harbor",
+        "  address: https://harbor.payments.internal:8443",
+        "  registryType: harbor",
+        "  username: robot$spinnaker",
+    ]
+    assert "  permissions.READ: payments-dev, payments-ops" in text
+    assert ok("account", "get", "dockerhub", "-c", example).splitlines()[0] == "account dockerhub (primary)"
+    assert "  registryType: quay (from the address)" in ok("account", "get", "quay", "-c", example)
+    assert json.loads(ok("account", "get", "gcr", "--format", "json", "-c", example))["kubernetes"] == {
+        "secretName": "gcr-pull", "namespace": "payments"}
+    assert ok("account", "get", "ecr-prod", "--format", "yaml", "-c", example).startswith(
+        "name: ecr-prod\naddress: 012345678910.dkr.ecr.us-east-1.amazonaws.com\nrepositories:\n  - payments/api\n")
+
+
+def test_list_formats(example: Path) -> None:
+    table = ok("account", "list", "-c", example).splitlines()
+    assert table[0].split() == ["NAME", "ADDRESS", "TYPE", "CREDENTIAL"]
+    assert table[1].split() == ["dockerhub", "*", "index.docker.io", "dockerhub", "passwordFile",
+                                "secrets/dockerhub.password"]
+    assert table[3] == "ecr-prod     012345678910.dkr.ecr.us-east-1.amazonaws.com  ecr        ecr us-east-1"
+    assert table[5].endswith("harbor     passwordCommand cat secrets/harbor.password")
+    listed = json.loads(ok("account", "list", "--format", "json", "-c", example))
+    assert [a["name"] for a in listed] == ["dockerhub", "gcr", "ecr-prod", "quay", "harbor"]
+    assert ok("account", "list", "--format", "yaml", "-c", example).startswith("- name: dockerhub\n")
+    assert "--format must be one of text, json, yaml" in usage_error("account", "list", "--format", "xml",
+                                                                     "-c", example)
+
+
+def test_get_list_delete_errors(example: Path, tmp_path: Path) -> None:
+    assert "no account named 'qauy'; did you mean 'quay'?" in usage_error("account", "get", "qauy", "-c", example)
+    assert "did you mean 'harbor'?" in usage_error("account", "delete", "harbour", "-c", example)
+    assert "no account named 'zzz' (it has: dockerhub, gcr" in usage_error("account", "delete", "zzz", "-c", example)
+    assert "no such file" in usage_error("account", "list", "-c", tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nproviders:\n  dockerRegistry:\n    accounts: [\n")
+    assert f"{broken}:5:1:" in usage_error("account", "list", "-c", broken)
+    assert f"{broken}:5:1:" in usage_error("account", "add", "x", "--address", "x.io", "-c", broken)
+    assert broken.read_text() == "version: 1\nproviders:\n  dockerRegistry:\n    accounts: [\n"
+
+
+def test_delete_everything_leaves_an_empty_list(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("init", "-c", path)
+    starter = path.read_text()
+    ok("account", "add", "a", "--address", "a.io", "--no-validate", "-c", path)
+    out = ok("account", "delete", "a", "-c", path)
+    assert out.strip() == "- Deleted account a."
+    assert path.read_text() == starter
+    assert ok("account", "list", "-c", path).strip() == f"No accounts in {path}; add one with `halcfg account add`."
+    assert ok("account", "list", "--format", "json", "-c", path).strip() == "[]"
+
+
+def test_delete_notes_the_secret_file_it_leaves(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "a", "--address", "a.io", "--password-stdin", "--no-validate", "-c", path, input="pw")
+    out = ok("account", "delete", "a", "-c", path)
+    assert "secrets/a.password is left in place" in out
+    assert (tmp_path / "secrets" / "a.password").exists()
+
+
+# ---- secrets never shown ------------------------------------------------------------------------
+
+
+def test_the_canary_password_never_shows(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    outputs = []
+
+    def run(*args: str | Path, input: str | None = None) -> None:
+        result = run_cli(*args, "-c", path, input=input)
+        outputs.append((args, result.returncode, result.stdout + result.stderr))
+
+    run("account", "add", "stdin", "--address", "a.io", "--password-stdin", "--no-validate", input=CANARY)
+    run("account", "add", "bare", "--address", "b.io", "--password", "--no-validate", input=CANARY + "\n")
+    run("account", "add", "inline", "--address", "c.io", "--username", "u", "--password-stdin",
+        "--inline-password", "--no-validate", input=CANARY)
+    run("account", "add", "argv", "--address", "d.io", "--username", "u", "--password", CANARY,
+        "--inline-password", "--no-validate")
+    run("account", "add", "refused", "--address", "not a host", "--password", CANARY, "--inline-password",
+        "--no-validate")
+    run("account", "add", "Bad", "--address", "e.io", "--password", CANARY, "--no-validate")
+    run("account", "add", "inline", "--address", "c.io", "--password", CANARY, "--no-validate")
+    run("account", "edit", "inline", "--password", CANARY, "--inline-password", "--email", "x@y.z", "--no-validate")
+    run("account", "edit", "stdin", "--password", CANARY, "--password-env", "X")
+    run("account", "edit", "argv", "--password", CANARY, "--cache-threads", "x")
+    run("account", "edit", "argv", "--password", CANARY, "--unknown-flag")
+    for fmt in ("text", "json", "yaml"):
+        run("account", "list", "--format", fmt)
+        for name in ("stdin", "bare", "inline", "argv"):
+            run("account", "get", name, "--format", fmt)
+    run("validate")
+    run("account", "delete", "inline")
+    run("account", "delete", "argv")
+    assert CANARY not in path.read_text()  # the two accounts asked to store it inline are gone
+    leaks = [(args, code) for args, code, output in outputs if CANARY in output]
+    assert not leaks
+    codes = [code for _, code, _ in outputs]
+    assert codes[:6] == [0, 0, 0, 0, 1, 2], outputs[:6]
+    assert all("Traceback" not in output for _, _, output in outputs)

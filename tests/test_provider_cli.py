@@ -1,0 +1,50 @@
+"""`halcfg provider docker-registry enable|disable` through the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.cli import REPO, run_cli
+
+EXAMPLE = REPO / "examples" / "halcfg.yaml"
+
+
+def test_disable_and_enable_touch_one_line(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
+    path = tmp_path / "ex" / "halcfg.yaml"
+    before = path.read_bytes()
+    result = run_cli("provider", "docker-registry", "disable", "-c", path)
+    assert (result.returncode, result.stdout) == (0, "+ Provider docker-registry disabled.\n")
+    assert path.read_bytes() == before.replace(b"    enabled: true\n", b"    enabled: false\n")
+    again = run_cli("provider", "docker-registry", "disable", "-c", path)
+    assert (again.returncode, again.stdout) == (0, "Provider docker-registry is already disabled.\n")
+    assert run_cli("provider", "docker-registry", "enable", "-c", path).returncode == 0
+    assert path.read_bytes() == before
+
+
+def test_enable_adds_the_provider_block_when_missing(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text("# just a version\nversion: 1\n")
+    assert run_cli("provider", "docker-registry", "enable", "-c", path).returncode == 0
+    assert path.read_text() == "# just a version\nversion: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    missing = run_cli("provider", "docker-registry", "enable", "-c", tmp_path / "none.yaml")
+    assert missing.returncode == 2
+    assert missing.stderr == f"halcfg: error: {tmp_path / 'none.yaml'}: no such file (create one with `halcfg init`)\n"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nproviders: [\n")
+    result = run_cli("provider", "docker-registry", "disable", "-c", broken)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"halcfg: error: {broken}:3:1: ")
+    assert len(result.stderr.splitlines()) == 1
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("version: 1\nproviders:\n  dockerRegistry: 5\n")
+    result = run_cli("provider", "docker-registry", "disable", "-c", odd)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"halcfg: error: {odd}:3:3: dockerRegistry is not a mapping; fix it by hand (see `halcfg validate`)\n"
+    )
+    assert odd.read_text() == "version: 1\nproviders:\n  dockerRegistry: 5\n"

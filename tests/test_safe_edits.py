@@ -1,0 +1,210 @@
+"""Safe edits through the real CLI: untouched bytes stay, writes are atomic and locked,
+and an edit that would not validate leaves the file exactly as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import REPO, run_cli
+
+EXAMPLE = REPO / "examples" / "halcfg.yaml"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """examples/ copied, so relative secret files resolve."""
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
+    return tmp_path / "ex" / "halcfg.yaml"
+
+
+def ok(*args: str | Path, input: str | None = None) -> str:
+    result = run_cli(*args, input=input)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_edit_changes_only_its_own_lines(example: Path) -> None:
+    before = example.read_bytes()
+    ok("account", "edit", "quay", "--email", "ops@example.com", "--cache-threads", "2", "--no-validate", "-c", example)
+    expected = before.replace(
+        b"        passwordEnv: QUAY_ROBOT_TOKEN\n        trackDigests: true\n",
+        b"        email: ops@example.com\n        passwordEnv: QUAY_ROBOT_TOKEN\n        cacheThreads: 2\n"
+        b"        trackDigests: true\n",
+    )
+    assert example.read_bytes() == expected
+
+
+def test_key_added_at_the_end_of_an_account_goes_above_the_next_accounts_comment(example: Path) -> None:
+    before = example.read_bytes()
+    ok("account", "edit", "dockerhub", "--environment", "prod", "--no-validate", "-c", example)
+    line = b"        passwordFile: secrets/dockerhub.password   # an access token, not the account password\n"
+    assert example.read_bytes() == before.replace(line, line + b"        environment: prod\n")
+
+
+def test_replacing_a_password_source_keeps_the_comments_that_follow(example: Path) -> None:
+    before = example.read_bytes()
+    ok("account", "edit", "dockerhub", "--password-env", "HUB_TOKEN", "--no-validate", "-c", example)
+    old = b"        passwordFile: secrets/dockerhub.password   # an access token, not the account password\n"
+    assert example.read_bytes() == before.replace(old, b"        passwordEnv: HUB_TOKEN\n")
+
+
+def test_list_edits_keep_the_list_style(example: Path) -> None:
+    before = example.read_bytes()
+    ok("account", "edit", "harbor", "--add-read-permission", "auditors", "--remove-write-permission",
+       "payments-ops", "--add-write-permission", "payments-admin", "--no-validate", "-c", example)
+    assert example.read_bytes() == before.replace(
+        b"          READ: [payments-dev, payments-ops]\n          WRITE: [payments-ops]\n",
+        b"          READ: [payments-dev, payments-ops, auditors]\n          WRITE: [payments-admin]\n",
+    )
+    ok("account", "edit", "dockerhub", "--add-repository", "payments/worker", "--no-validate", "-c", example)
+    assert b"          - payments/api\n          - payments/worker\n        username: payments-bot\n" in (
+        example.read_bytes()
+    )
+
+
+def test_add_appends_in_the_files_style(example: Path) -> None:
+    before = example.read_bytes()
+    ok("account", "add", "ghcr", "--address", "ghcr.io", "--repositories", "payments/api", "payments/web",
+       "--username", "bot", "--password-env", "GHCR_TOKEN", "--no-validate", "-c", example)
+    assert example.read_bytes() == before + (
+        b"      - name: ghcr\n"
+        b"        address: ghcr.io\n"
+        b"        repositories: [payments/api, payments/web]\n"
+        b"        username: bot\n"
+        b"        passwordEnv: GHCR_TOKEN\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        ("dockerhub", "      # Docker Hub has no catalog", "      # GCR with"),
+        ("gcr", "      # GCR with", "      # ECR:"),
+        ("ecr-prod", "      # ECR:", "      # Quay robot"),
+        ("harbor", "\n      # The in-house", None),
+    ],
+)
+def test_delete_removes_the_account_and_its_heading_comment_only(
+    example: Path, name: str, first: str, last: str | None
+) -> None:
+    text = example.read_text()
+    ok("account", "delete", name, "-c", example)
+    start = text.index(first)
+    end = text.index(last, start) if last else len(text)
+    expected = text[:start] + text[end:]
+    if name == "dockerhub":  # it was primaryAccount, which now defaults to the first account
+        expected = expected.replace("    primaryAccount: dockerhub\n", "")
+    assert example.read_text() == expected
+
+
+def test_unusual_formatting_survives_around_an_edit(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(
+        "%YAML 1.2\n"
+        "---\n"
+        "version:   1     # odd spacing ruamel would normalise\n"
+        "providers:\n"
+        "    dockerRegistry:            # four-space indent\n"
+        "        enabled: true\n"
+        "        accounts:\n"
+        "        -   name: a\n"
+        "            address: 'x.io'\n"
+        "            repositories: [ \"a/b\",   c/d ]\n"
+        "            username: \"u\"\n"
+        "            passwordEnv: A\n"
+        "        - {name: b, address: y.io}\n"
+        "...\n"
+    )
+    before = path.read_text()
+    ok("account", "edit", "a", "--username", "v", "--no-validate", "-c", path)
+    assert path.read_text() == before.replace('username: "u"', 'username: "v"')
+    ok("account", "add", "c", "--address", "z.io", "--no-validate", "-c", path)
+    assert path.read_text() == before.replace('username: "u"', 'username: "v"').replace(
+        "...\n", "        -   name: c\n            address: z.io\n...\n"
+    )
+
+
+def test_crlf_and_a_missing_final_newline_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_bytes(
+        b"# windows\r\nversion: 1\r\nproviders:\r\n  dockerRegistry:\r\n    enabled: true\r\n"
+        b"    accounts:\r\n    - name: a\r\n      address: x.io"
+    )
+    ok("account", "add", "b", "--address", "y.io", "--no-validate", "-c", path)
+    assert path.read_bytes() == (
+        b"# windows\r\nversion: 1\r\nproviders:\r\n  dockerRegistry:\r\n    enabled: true\r\n"
+        b"    accounts:\r\n    - name: a\r\n      address: x.io\r\n    - name: b\r\n      address: y.io"
+    )
+
+
+def test_json_files_stay_json(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.json"
+    body = '{\n  "version": 1,\n  "providers": {\n    "dockerRegistry": {\n      "enabled": true\n    }\n  }\n}\n'
+    path.write_text(body)
+    ok("provider", "docker-registry", "disable", "-c", path)
+    assert path.read_text() == body.replace('"enabled": true', '"enabled": false')
+
+
+def test_write_keeps_mode_and_symlink(example: Path) -> None:
+    example.chmod(0o640)
+    link = example.parent / "link.yaml"
+    link.symlink_to(example.name)
+    ok("account", "edit", "quay", "--email", "a@b.c", "--no-validate", "-c", link)
+    assert link.is_symlink()
+    assert stat.S_IMODE(example.stat().st_mode) == 0o640
+    assert b"email: a@b.c" in example.read_bytes()
+    assert not [p for p in example.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_refused_edit_leaves_every_byte(example: Path) -> None:
+    before = example.read_bytes()
+    mtime = example.stat().st_mtime_ns
+    for args in (
+        ["account", "edit", "quay", "--repositories", "payments/api"],  # also has repositoriesRegex
+        ["account", "edit", "gcr", "--paginate-size", "0"],
+        ["account", "add", "x", "--address", "x.io", "--cache-interval-seconds", "0"],
+        ["account", "add", "x", "--address", "not a host"],
+        ["account", "edit", "dockerhub", "--password-file", "secrets/missing.txt"],
+    ):
+        result = run_cli(*args, "--no-validate", "-c", example)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert "Not saved" in result.stdout
+        assert "Traceback" not in result.stderr
+    assert example.read_bytes() == before
+    assert example.stat().st_mtime_ns == mtime
+
+
+def test_fifty_concurrent_adds_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert run_cli("init", "-c", path).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("HALCFG_CONFIG", None)
+    started = time.monotonic()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "halcfg", "account", "add", f"acct-{i}", "--address", f"r{i}.example.com",
+             "--password-env", f"TOKEN_{i}", "--username", "bot", "--no-validate", "-c", str(path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        for i in range(50)
+    ]
+    failures = []
+    for process in processes:
+        _, err = process.communicate(timeout=180)
+        if process.returncode:
+            failures.append(err.decode())
+    assert not failures, failures[:3]
+    assert time.monotonic() - started < 180
+    listed = run_cli("account", "list", "--format", "json", "-c", path)
+    names = sorted(a["name"] for a in json.loads(listed.stdout))
+    assert names == sorted(f"acct-{i}" for i in range(50))
+    assert run_cli("validate", path).returncode == 0

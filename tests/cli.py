@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "halcfg.yaml"
 
 
 def run_cli(
@@ -29,3 +30,10 @@ def run_cli(
         env=full_env,
         timeout=timeout,
     )
+
+
+def run_ok(*args: str | os.PathLike[str], input: str | None = None) -> str:
+    """run_cli that must exit 0; its stdout."""
+    result = run_cli(*args, input=input)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

@@ -7,11 +7,13 @@ Each fixture stops what it started.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli import EXAMPLE
 from tests.support import (
     BASIC_PASSWORD,
     BASIC_USER,
@@ -25,6 +27,13 @@ from tests.support.ports import free_port as _free_port
 from tests.support.registry import Registry, start_registry
 from tests.support.seed import seed
 from tests.support.token_server import TokenServer
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """examples/ copied to a temporary folder, so edits and relative secret files stay there."""
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
+    return tmp_path / "ex" / "halcfg.yaml"
 
 
 @pytest.fixture

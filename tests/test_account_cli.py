@@ -7,7 +7,6 @@ import json
 import os
 import pty
 import select
-import shutil
 import stat
 import sys
 import time
@@ -16,22 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.cli import REPO, run_cli
+from tests.cli import run_ok as ok
 from tests.support import BASIC_PASSWORD, BASIC_USER
 
-EXAMPLE = REPO / "examples" / "halcfg.yaml"
 CANARY = "CANARY-s3cr3t-7f3a"
 
 
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
-    return tmp_path / "ex" / "halcfg.yaml"
-
-
-def ok(*args: str | Path, input: str | None = None) -> str:
-    result = run_cli(*args, input=input)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def usage_error(*args: str | Path, input: str | None = None) -> str:

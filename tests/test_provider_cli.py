@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from tests.cli import REPO, run_cli
-
-EXAMPLE = REPO / "examples" / "halcfg.yaml"
+from tests.cli import run_cli
 
 
-def test_disable_and_enable_touch_one_line(tmp_path: Path) -> None:
-    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
-    path = tmp_path / "ex" / "halcfg.yaml"
+def test_disable_and_enable_touch_one_line(example: Path) -> None:
+    path = example
     before = path.read_bytes()
     result = run_cli("provider", "docker-registry", "disable", "-c", path)
     assert (result.returncode, result.stdout) == (0, "+ Provider docker-registry disabled.\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -15,21 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import REPO, run_cli
-
-EXAMPLE = REPO / "examples" / "halcfg.yaml"
-
-
-@pytest.fixture
-def example(tmp_path: Path) -> Path:
-    """examples/ copied, so relative secret files resolve."""
-    shutil.copytree(EXAMPLE.parent, tmp_path / "ex")
-    return tmp_path / "ex" / "halcfg.yaml"
-
-
-def ok(*args: str | Path, input: str | None = None) -> str:
-    result = run_cli(*args, input=input)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+from tests.cli import run_ok as ok
 
 
 def test_edit_changes_only_its_own_lines(example: Path) -> None:

@@ -15,11 +15,10 @@ import pytest
 
 from halcfg.loader import load
 from halcfg.schemacheck import SchemaUnsupported, compile_schema
-from tests.cli import REPO, run_cli
+from tests.cli import EXAMPLE, REPO, run_cli
 
 SCHEMA_FILE = REPO / "schemas" / "halcfg.schema.json"
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
-EXAMPLE = REPO / "examples" / "halcfg.yaml"
 # Fields with no sensible default: identities, secrets and optional blocks whose absence means "none".
 NO_DEFAULT = {
     "name", "username", "password", "passwordFile", "passwordCommand", "passwordEnv", "repositoriesRegex",

@@ -7,6 +7,7 @@ Each fixture stops what it started.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,10 @@ from tests.support.ports import free_port as _free_port
 from tests.support.registry import Registry, start_registry
 from tests.support.seed import seed
 from tests.support.token_server import TokenServer
+
+# No test may reach AWS's instance metadata service (169.254.169.254) through boto3's default
+# credential chain: only 127.0.0.1 is ever a target. Subprocesses inherit this.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
 @pytest.fixture

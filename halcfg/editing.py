@@ -17,7 +17,7 @@ from halcfg.atomic import locked, write_atomic
 from halcfg.document import Document
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK, Finding, Severity
 from halcfg.model import build_config
-from halcfg.validation import check_text
+from halcfg.validation import check_text, place
 
 T = TypeVar("T")
 
@@ -107,8 +107,9 @@ def _probe(path: Path, text: str, names: Collection[str], timeout: float | None)
         return []
     from halcfg.probe import run_probe  # requests and boto3: only when an edit is probed
 
-    config = build_config(path, loader.parse(text, path).data)
-    return list(run_probe(config, list(names), timeout=timeout).findings)
+    parsed = loader.parse(text, path)
+    config = build_config(path, parsed.data)
+    return [place(f, parsed) for f in run_probe(config, list(names), timeout=timeout).findings]
 
 
 def outcome(result: Result[T], done: str) -> tuple[str, int]:

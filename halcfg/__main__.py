@@ -1,7 +1,5 @@
 """`python -m halcfg`."""
 
-import sys
+from halcfg.main import exit_fast
 
-from halcfg.main import main
-
-sys.exit(main())
+exit_fast()

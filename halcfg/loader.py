@@ -48,7 +48,8 @@ class Document:
 
     path: Path
     data: Any
-    # id(mapping) -> {key: (key position, value position)}; id(list) -> [item position, ...]
+    # id(mapping) -> {key: (key mark, value mark)}; id(list) -> [item mark, ...]; libyaml's marks
+    # (0-based line and column), turned into positions only for the few places a finding needs
     marks: dict[int, Any]
 
     def locate(self, parts: Sequence[str | int], *, key: bool = False) -> Position | None:
@@ -59,11 +60,11 @@ class Document:
             table = self.marks.get(id(node))
             try:
                 if isinstance(node, dict):
-                    key_pos, value_pos = table[part]
-                    last = i == len(parts) - 1
-                    found = key_pos if key and last else value_pos
+                    key_mark, value_mark = table[part]
+                    mark = key_mark if key and i == len(parts) - 1 else value_mark
                 else:
-                    found = table[part]
+                    mark = table[part]
+                found = (mark.line + 1, mark.column + 1)
                 node = node[part]
             except (KeyError, IndexError, TypeError):
                 break
@@ -201,7 +202,19 @@ class _Builder:
                 self.nodes += 1
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-                self.add(stack[-1], value, event.start_mark)
+                frame = stack[-1]
+                mark = event.start_mark
+                if frame.is_map:  # the common case, inlined: a key or its value
+                    if frame.key_mark is None:
+                        frame.key, frame.key_mark = value, mark
+                        continue
+                    key = frame.key
+                    if key not in frame.container and key != "<<":
+                        frame.container[key] = value
+                        frame.table[key] = (frame.key_mark, mark)
+                        frame.key_mark = None
+                        continue
+                self.add(frame, value, mark)
             elif kind is mapping_start or kind is sequence_start:
                 if event.ctag is not None and event.tag not in _COLLECTION_TAGS:
                     raise LoadError(f"{self.where(event.start_mark)}: tag {event.tag} is not supported")
@@ -240,28 +253,27 @@ class _Builder:
         return Document(self.path, root.container[0], self.marks)
 
     def add(self, frame: _Frame, value: Any, mark: Any) -> None:
-        pos = (mark.line + 1, mark.column + 1)
         container = frame.container
         if type(container) is list:
             container.append(value)
-            frame.table.append(pos)
+            frame.table.append(mark)
             return
-        if frame.key_pos is None:  # this value is a key
+        if frame.key_mark is None:  # this value is a key
             if isinstance(value, (dict, list)):
                 raise LoadError(f"{self.where(mark)}: a mapping key must be a plain value")
-            frame.key, frame.key_pos = value, pos
+            frame.key, frame.key_mark = value, mark
             return
-        key, key_pos = frame.key, frame.key_pos
-        frame.key = frame.key_pos = None
+        key, key_mark = frame.key, frame.key_mark
+        frame.key = frame.key_mark = None
         if key == "<<" and isinstance(value, (dict, list)):
             self.merge(frame, value, mark)
             return
         if key in container and key not in frame.merged:
-            first = frame.table[key][0][0]
-            raise LoadError(f"{self.path}:{key_pos[0]}:{key_pos[1]}: duplicate key {key!r} (first at line {first})")
+            first = frame.table[key][0].line + 1
+            raise LoadError(f"{self.where(key_mark)}: duplicate key {key!r} (first at line {first})")
         frame.merged.discard(key)
         container[key] = value
-        frame.table[key] = (key_pos, pos)
+        frame.table[key] = (key_mark, mark)
 
     def merge(self, frame: _Frame, value: Any, mark: Any) -> None:
         """YAML merge keys (`<<: *defaults`): the mapping's own keys win, wherever they stand."""
@@ -272,20 +284,21 @@ class _Builder:
             for key, item in source.items():
                 if key not in frame.container:
                     frame.container[key] = item
-                    frame.table[key] = source_marks.get(key, ((mark.line + 1, mark.column + 1),) * 2)
+                    frame.table[key] = source_marks.get(key, (mark, mark))
                     frame.merged.add(key)
 
 
 class _Frame:
     """A mapping or sequence being built, with the key waiting for its value."""
 
-    __slots__ = ("anchor", "container", "first_node", "key", "key_pos", "mark", "merged", "table")
+    __slots__ = ("anchor", "container", "first_node", "is_map", "key", "key_mark", "mark", "merged", "table")
 
     def __init__(self, container: Any, table: Any, mark: Any, anchor: str | None = None, first_node: int = 0):
         self.container, self.table, self.mark = container, table, mark
+        self.is_map = type(container) is dict
         self.anchor, self.first_node = anchor, first_node
         self.key: Any = None
-        self.key_pos: Position | None = None
+        self.key_mark: Any = None
         self.merged: set[Any] = set()
 
 

@@ -6,6 +6,8 @@ the round-trip YAML loader; the other commands are interactive and can.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 
@@ -18,3 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     from halcfg.cli import run
 
     return run(args)
+
+
+def exit_fast() -> None:
+    """The `halcfg` program: `main()`, then exit without the interpreter's teardown.
+
+    Every file halcfg writes is closed (and fsynced) before a command returns, so freeing the
+    loaded document object by object at exit would only cost time — on a large file, about a
+    tenth of `halcfg validate`'s run.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # the reader went away (`halcfg account list | head -1`)
+            stream.flush()
+    os._exit(code)

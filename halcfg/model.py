@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from halcfg.address import AddressError, infer_registry_type, parse_address
+from halcfg.address import Address, AddressError, infer_registry_type, parse_address
 
 ACCOUNTS_PATH = "$.providers.dockerRegistry.accounts"
 
@@ -65,11 +66,16 @@ class Account:
     def json_path(self) -> str:
         return f"{ACCOUNTS_PATH}[{self.index}]"
 
+    @cached_property
+    def parsed_address(self) -> Address:
+        """The address, parsed once; raises AddressError when it does not parse."""
+        return parse_address(self.address)
+
     @property
     def host(self) -> str | None:
         """Lower-cased registry host, or None when the address does not parse."""
         try:
-            return parse_address(self.address).host
+            return self.parsed_address.host
         except AddressError:
             return None
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from halcfg.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts, parse_address
+from halcfg.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts
 from halcfg.findings import Finding, Location, Severity
 from halcfg.model import Account, Config, resolve_path
 
@@ -127,7 +128,7 @@ def addresses(config: Config, strict: bool) -> Iterator[Finding]:
     hosts: dict[str, Account] = {}
     for account in config.accounts:
         try:
-            address = parse_address(account.address)
+            address = account.parsed_address
         except AddressError as error:
             yield _finding(
                 Severity.ERROR, "address", account, "address", f"address: {error}",
@@ -210,11 +211,12 @@ def ecr_keys(config: Config, strict: bool) -> Iterator[Finding]:
 
 
 def files(config: Config, strict: bool) -> Iterator[Finding]:
+    reads: dict[Path, bytes | OSError] = {}  # accounts often share a file: read each once
     for account in config.accounts:
         if account.password_file:
-            yield from _file(config, account, "passwordFile", account.password_file, secret=True)
+            yield from _file(config, account, "passwordFile", account.password_file, True, reads)
         if account.ca_cert_file:
-            yield from _file(config, account, "caCertFile", account.ca_cert_file, secret=False)
+            yield from _file(config, account, "caCertFile", account.ca_cert_file, False, reads)
             if account.insecure_registry:
                 yield _finding(
                     Severity.WARNING, "ca-cert-ignored", account, "caCertFile",
@@ -222,13 +224,28 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
                     "delete insecureRegistry so the certificate is checked against caCertFile",
                 )
         if account.ecr and account.ecr.secret_access_key_file:
-            yield from _file(config, account, "ecr.secretAccessKeyFile", account.ecr.secret_access_key_file, True)
+            key_file = account.ecr.secret_access_key_file
+            yield from _file(config, account, "ecr.secretAccessKeyFile", key_file, True, reads)
 
 
-def _file(config: Config, account: Account, key: str, value: str, secret: bool) -> Iterator[Finding]:
+def _read(path: Path, reads: dict[Path, bytes | OSError]) -> bytes:
+    if path not in reads:
+        try:
+            reads[path] = path.read_bytes()
+        except OSError as error:
+            reads[path] = error
+    found = reads[path]
+    if isinstance(found, OSError):
+        raise found
+    return found
+
+
+def _file(
+    config: Config, account: Account, key: str, value: str, secret: bool, reads: dict[Path, bytes | OSError]
+) -> Iterator[Finding]:
     path = resolve_path(value, config.base_dir)
     try:
-        content = path.read_bytes()
+        content = _read(path, reads)
     except FileNotFoundError:
         yield _finding(
             Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})",

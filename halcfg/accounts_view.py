@@ -2,7 +2,8 @@
 
 `password` is the only key that holds a secret itself; passwordFile, passwordCommand,
 passwordEnv and the ecr key names say where a secret is, and are shown so users can check
-them. Plain renderers: they take accounts and return text.
+them. A key the schema does not know is masked too: `passwrd: hunter2` is a secret with a
+typo. Plain renderers: they take accounts and return text.
 """
 
 from __future__ import annotations
@@ -11,18 +12,37 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from halcfg.model import PASSWORD_SOURCES, Account
 from halcfg.redact import MASK
+from halcfg.resources import schema_path
 
 FORMATS = ("text", "json", "yaml")
 _SECRET_KEYS = frozenset({"password"})
 
 
+@cache
+def _known_keys() -> frozenset[str]:
+    """Every key an account or one of its blocks may hold, by the schema."""
+    def keys(node: Mapping[str, Any]) -> set[str]:
+        found = set(node.get("properties", {}))
+        for sub in node.get("properties", {}).values():
+            found |= keys(sub)
+        return found
+
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    return frozenset(keys(schema["$defs"]["account"]))
+
+
 def masked(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A plain copy of an account (or any part of one) with secret values replaced by MASK."""
-    return {key: MASK if key in _SECRET_KEYS and value is not None else _plain(value) for key, value in raw.items()}
+    known = _known_keys()
+    return {
+        key: MASK if value is not None and (key in _SECRET_KEYS or key not in known) else _plain(value)
+        for key, value in raw.items()
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -57,6 +57,14 @@ def test_canary_never_printed_by_any_command(tmp_path: Path, canary_registry: Re
     assert run("account", "add", "cmd", "--address", address, "--plain-http", "--username", USER,
                "--password-command", failing, "--no-validate").returncode == 0  # fmt: skip
     assert run("account", "edit", "inline", "--email", "ops@example.com").returncode == 0
+    # A typo turns `password` into a key the schema does not know; its value is still a secret.
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(f"version: 1\nproviders:\n  dockerRegistry:\n    accounts:\n      - name: typo\n"
+                    f"        address: quay.io\n        passwrd: {CANARY}\n        ecr: {{secretAccesKey: {CANARY}}}\n")
+    for fmt in ("text", "json", "yaml"):
+        assert run("account", "get", "typo", "-c", str(typo), "--format", fmt).returncode == 0
+        assert run("account", "list", "-c", str(typo), "--format", fmt).returncode == 0
+    assert run("validate", str(typo)).returncode == 1
 
     for fmt in ("text", "json", "yaml"):
         assert run("account", "get", "inline", "--format", fmt).returncode == 0

@@ -110,6 +110,35 @@ def run_probe(
     return _Run(config, concurrency, timeout, progress).execute(accounts)
 
 
+def probe_checked(
+    config: Config,
+    offline: list[Finding],
+    names: Sequence[str] | None = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[Finding], ProbeReport]:
+    """The probe after the offline check: the offline findings about the named accounts (plus a
+    `probe-skipped` for each account they fail), and the probe of the others.
+
+    An account the offline check fails would only fail again, less clearly, against its registry.
+    """
+    wanted = {account.name for account in select_accounts(config, names)} if names else None
+    if wanted is not None:
+        offline = [f for f in offline if f.location.account is None or f.location.account in wanted]
+    blocked = {f.location.account for f in offline if f.severity >= Severity.ERROR and f.location.account}
+    chosen = [a.name for a in config.accounts if (wanted is None or a.name in wanted) and a.name not in blocked]
+    skipped = [
+        Finding(Severity.INFO, "probe-skipped", f"account {name!r}: not probed, the offline check found errors",
+                "Fix those errors, then probe again.", Location(file=str(config.path), account=name))
+        for name in dict.fromkeys(config.names) if (wanted is None or name in wanted) and name not in chosen
+    ]
+    if not chosen:
+        return offline + skipped, ProbeReport([])
+    return offline + skipped, run_probe(config, chosen, concurrency=concurrency, timeout=timeout, progress=progress)
+
+
 def select_accounts(config: Config, names: Sequence[str] | None) -> list[Account]:
     """The accounts to probe, in file order; UsageError for names the file does not define.
     A name the file defines but whose account the schema rejected selects nothing."""

@@ -11,8 +11,8 @@ import typer
 
 from halcfg.commands.options import ConfigOption
 from halcfg.configpath import config_path
-from halcfg.findings import Finding, Location, Severity, exit_code
-from halcfg.probe import DEFAULT_CONCURRENCY, AccountResult, ProbeReport, run_probe, select_accounts
+from halcfg.findings import exit_code
+from halcfg.probe import DEFAULT_CONCURRENCY, AccountResult, probe_checked
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
 
@@ -44,27 +44,16 @@ def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float
     document = load(path)
     checked, offline = check_document(document, strict)
     config = checked or Config(path=path)  # a provider block too broken to read: the findings say why
-    wanted = {account.name for account in select_accounts(config, names)} if names else None
-    if wanted is not None:
-        offline = [f for f in offline if f.location.account is None or f.location.account in wanted]
-    # An account the offline check fails would only fail again, less clearly, against the registry.
-    blocked = {f.location.account for f in offline if f.severity >= Severity.ERROR and f.location.account}
-    chosen = [a.name for a in config.accounts if (wanted is None or a.name in wanted) and a.name not in blocked]
-    skipped = [
-        Finding(Severity.INFO, "probe-skipped", f"account {name!r}: not probed, the offline check found errors",
-                "Fix those errors, then probe again.", Location(file=str(path), account=name))
-        for name in dict.fromkeys(config.names) if (wanted is None or name in wanted) and name not in chosen
-    ]
     progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
     try:
-        result = run_probe(config, chosen, concurrency=concurrency, timeout=timeout,
-                           progress=progress) if chosen else ProbeReport([])
+        offline, result = probe_checked(config, offline, names, concurrency=concurrency, timeout=timeout,
+                                        progress=progress)
     finally:
         if progress is not None:
             progress.clear()
     for account in result.accounts:  # point probe findings at the account's place in the file
         account.findings = [place(f, document) for f in account.findings]
-    findings = offline + skipped + result.findings
+    findings = offline + result.findings
     code = exit_code(findings, strict)
     if fmt == "json":
         body = result.to_json()

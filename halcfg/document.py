@@ -26,7 +26,7 @@ from halcfg import loader
 from halcfg.errors import LoadError, UsageError
 from halcfg.model import PASSWORD_SOURCES
 from halcfg.resources import schema_path
-from halcfg.splice import line_ending, splice, split_lines
+from halcfg.splice import indent, is_comment, is_filler, line_ending, splice, split_lines
 
 PROVIDER = ("providers", "dockerRegistry")
 
@@ -340,7 +340,7 @@ def _item_span(doc: Document, seq: CommentedSeq, index: int) -> tuple[int, int] 
     while end - 1 > first and _outer_filler(lines[end - 1], col):
         end -= 1  # blank lines and outer comments after the body head what comes next
     start = first
-    while start and _comment(lines[start - 1]) and _indent(lines[start - 1]) == col:
+    while start and is_comment(lines[start - 1]) and indent(lines[start - 1]) == col:
         start -= 1
     total = len(split_lines(doc.original))
     blank_before = start > 0 and not lines[start - 1].strip()
@@ -362,27 +362,15 @@ def _dash(lines: list[str], seq: CommentedSeq, index: int) -> tuple[int, int] | 
 
 
 def _ends_list(line: str, col: int) -> bool:
-    if _filler(line):
+    if is_filler(line):
         return False
-    indent = _indent(line)
-    return indent < col or (indent == col and not line.lstrip().startswith("- ")) or line.startswith(("---", "..."))
+    depth = indent(line)
+    return depth < col or (depth == col and not line.lstrip().startswith("- ")) or line.startswith(("---", "..."))
 
 
 def _outer_filler(line: str, col: int) -> bool:
     """A blank line, or a comment indented no deeper than `col`."""
-    return not line.strip() or (_comment(line) and _indent(line) <= col)
-
-
-def _comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
-
-
-def _filler(line: str) -> bool:
-    return not line.strip() or _comment(line)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+    return not line.strip() or (is_comment(line) and indent(line) <= col)
 
 
 def _apply(account: CommentedMap, patch: AccountPatch) -> list[str]:

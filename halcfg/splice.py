@@ -98,20 +98,20 @@ def _hunks(base: list[str], new: list[str], to_old: dict[int, int]) -> list[tupl
     return [(i1, i2, starts[i1], ends[i2]) for i1, i2 in ranges]
 
 
-def _is_comment(line: str) -> bool:
+def is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _is_filler(line: str) -> bool:
-    return not line.strip() or _is_comment(line)
+def is_filler(line: str) -> bool:
+    return not line.strip() or is_comment(line)
 
 
 def _heads_outer(line: str, depth: int) -> bool:
     """A blank line, or a comment indented less than `depth`: it leads into what follows."""
-    return not line.strip() or (_is_comment(line) and _indent(line) < depth)
+    return not line.strip() or (is_comment(line) and indent(line) < depth)
 
 
-def _indent(line: str) -> int:
+def indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
@@ -124,7 +124,7 @@ def _keep_comments(base: list[str], new: list[str]) -> list[str]:
     blank and comment lines is restored, and an insertion moves above blank lines and
     comments that are indented less than it (they head the next, outer, item).
     """
-    present = {line for line in new if _is_comment(line)}
+    present = {line for line in new if is_comment(line)}
     out: list[str] = []
     floor = 0  # never move an insertion above an earlier change
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, base, new, autojunk=False).get_opcodes():
@@ -135,15 +135,15 @@ def _keep_comments(base: list[str], new: list[str]) -> list[str]:
         if i2 > i1:
             removed = base[i1:i2]
             tail = len(removed)
-            while tail and _is_filler(removed[tail - 1]):
+            while tail and is_filler(removed[tail - 1]):
                 tail -= 1
             trailing = removed[tail:]
-            if trailing and not any(line in present for line in trailing if _is_comment(line)):
+            if trailing and not any(line in present for line in trailing if is_comment(line)):
                 added = added + trailing
             out += added
         else:
             first = next((line for line in added if line.strip()), "")
-            depth = _indent(first)
+            depth = indent(first)
             at = len(out)
             while at > floor and _heads_outer(out[at - 1], depth):
                 at -= 1

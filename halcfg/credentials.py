@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from halcfg.address import AddressError, ecr_parts, parse_address
+from halcfg.address import AddressError, ecr_parts
 from halcfg.model import Account, Ecr, resolve_path
 from halcfg.redact import redact
 
@@ -145,7 +145,7 @@ _ecr_lock = threading.Lock()
 def _ecr(account: Account, base_dir: Path, timeout: float) -> Credential:
     ecr = account.ecr or Ecr()
     try:
-        parts = ecr_parts(parse_address(account.address).host)
+        parts = ecr_parts(account.parsed_address.host)
     except AddressError:
         parts = None
     region = ecr.region or (parts[1] if parts else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from halcfg.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS, parse_address
+from halcfg.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS
 from halcfg.model import Account
 
 
@@ -25,7 +25,7 @@ class Endpoint:
 
 def endpoint_for(account: Account) -> Endpoint:
     """The account's API endpoint; raises halcfg.address.AddressError for an unparsable address."""
-    address = parse_address(account.address)
+    address = account.parsed_address
     scheme = "http" if account.plain_http else address.scheme or "https"
     if address.host in DOCKER_HUB_HOSTS:
         return Endpoint(scheme, DOCKER_HUB_API_HOST, docker_hub=True)

@@ -283,16 +283,13 @@ def main() -> int:
     peak: list[int] = []
     with tempfile.TemporaryDirectory(prefix="halcfg-bench-") as tmp:
         workdir = Path(tmp)
-        registry = start_registry(workdir / "registry")
-        try:
+        with start_registry(workdir / "registry") as registry:
             started = time.monotonic()
             tags = [f"v{i}" for i in range(1, args.tags + 1)]
             seed(registry, {f"bench/repo-{i:04d}": tags for i in range(args.repos)})
             print(f"seeded {registry.url} in {time.monotonic() - started:.1f} s")
             results = bench_wan(registry, args, missing, workdir, peak)
             results += bench_loopback(registry, args, missing, workdir, peak)
-        finally:
-            registry.stop()
 
     if peak:
         print(f"\nhalcfg peak RSS: {max(peak) / 1024:.1f} MiB (ru_maxrss of its own process)")

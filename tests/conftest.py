@@ -50,35 +50,24 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def anon_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """Anonymous plain-HTTP registry holding `SEEDED`."""
-    registry = start_registry(tmp_path_factory.mktemp("anon-registry"))
-    try:
+    with start_registry(tmp_path_factory.mktemp("anon-registry")) as registry:
         seed(registry, SEEDED)
         yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture
 def scratch_registry(tmp_path: Path) -> Iterator[Registry]:
     """An empty anonymous registry of the test's own, for tests that push."""
-    registry = start_registry(tmp_path / "scratch-registry")
-    try:
+    with start_registry(tmp_path / "scratch-registry") as registry:
         yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture(scope="session")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """htpasswd registry accepting only BASIC_USER / BASIC_PASSWORD, holding `SEEDED`."""
-    registry = start_registry(
-        tmp_path_factory.mktemp("basic-registry"), htpasswd={BASIC_USER: BASIC_PASSWORD}
-    )
-    try:
+    with start_registry(tmp_path_factory.mktemp("basic-registry"), htpasswd={BASIC_USER: BASIC_PASSWORD}) as registry:
         seed(registry, SEEDED, auth=(BASIC_USER, BASIC_PASSWORD))
         yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture(scope="session")
@@ -91,12 +80,9 @@ def token_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Regi
     workdir = tmp_path_factory.mktemp("token-registry")
     token_server = TokenServer(workdir, TOKEN_USERS, grants=TOKEN_GRANTS).start()
     try:
-        registry = start_registry(workdir, token=token_server)
-        try:
+        with start_registry(workdir, token=token_server) as registry:
             seed(registry, SEEDED, auth=("bob", TOKEN_USERS["bob"]), token_server=token_server)
             yield registry, token_server
-        finally:
-            registry.stop()
     finally:
         token_server.stop()
 
@@ -104,12 +90,9 @@ def token_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Regi
 @pytest.fixture(scope="session")
 def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """Anonymous HTTPS registry on 127.0.0.1 with a cert from a throwaway CA (`ca_file`), holding `SEEDED`."""
-    registry = start_registry(tmp_path_factory.mktemp("tls-registry"), tls=True)
-    try:
+    with start_registry(tmp_path_factory.mktemp("tls-registry"), tls=True) as registry:
         seed(registry, SEEDED)
         yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture
@@ -143,9 +126,6 @@ def moto_ecr() -> Iterator[MotoECR]:
 def ecr_registry(tmp_path_factory: pytest.TempPathFactory, moto_ecr: MotoECR) -> Iterator[Registry]:
     """htpasswd registry accepting exactly moto's ECR credentials (AWS:<password>), holding `SEEDED`."""
     credentials = (moto_ecr.user, moto_ecr.password)
-    registry = start_registry(tmp_path_factory.mktemp("ecr-registry"), htpasswd=dict([credentials]))
-    try:
+    with start_registry(tmp_path_factory.mktemp("ecr-registry"), htpasswd=dict([credentials])) as registry:
         seed(registry, SEEDED, auth=credentials)
         yield registry
-    finally:
-        registry.stop()

@@ -19,11 +19,8 @@ USER = "canary-user"
 
 @pytest.fixture(scope="module")
 def canary_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    registry = start_registry(tmp_path_factory.mktemp("canary-registry"), htpasswd={USER: CANARY})
-    try:
+    with start_registry(tmp_path_factory.mktemp("canary-registry"), htpasswd={USER: CANARY}) as registry:
         yield registry
-    finally:
-        registry.stop()
 
 
 def test_canary_never_printed_by_any_command(tmp_path: Path, canary_registry: Registry) -> None:

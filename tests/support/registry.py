@@ -42,6 +42,12 @@ class Registry:
     process: subprocess.Popen[bytes] = field(repr=False)
     log_file: Path = field(repr=False)
 
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Terminate, then kill if it lingers; safe to call twice."""
         if self.process.poll() is None:

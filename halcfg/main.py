@@ -14,10 +14,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["validate"]:
-        from halcfg.commands.validate import main as validate_main
+        from halcfg.cli.validate import main as validate_main
 
         return validate_main(args[1:])
-    from halcfg.cli import run
+    from halcfg.cli.app import run
 
     return run(args)
 

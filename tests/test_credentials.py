@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from halcfg import credentials
-from halcfg.credentials import Credential, CredentialError, resolve
-from halcfg.model import Account, Ecr
-from halcfg.redact import MASK
+from halcfg.config.model import Account, Ecr
+from halcfg.credentials import resolve as credentials
+from halcfg.credentials.redact import MASK
+from halcfg.credentials.resolve import Credential, CredentialError, resolve
 
 
 def account(**fields: object) -> Account:

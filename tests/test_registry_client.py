@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from halcfg.model import Account
+from halcfg.config.model import Account
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope, token_lifetime
 from halcfg.registry.client import Client, next_page_url, same_origin
 from halcfg.registry.errors import (

@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from halcfg.loader import load
-from halcfg.schemacheck import SchemaUnsupported, compile_schema
+from halcfg.config.load import load
+from halcfg.config.schema import SchemaUnsupported, compile_schema
 from tests.cli import EXAMPLE, REPO, run_cli
 
 SCHEMA_FILE = REPO / "schemas" / "halcfg.schema.json"

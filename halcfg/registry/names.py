@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from halcfg.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS
-from halcfg.model import Account
+from halcfg.config.model import Account
+from halcfg.registry.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Endpoint:
 
 
 def endpoint_for(account: Account) -> Endpoint:
-    """The account's API endpoint; raises halcfg.address.AddressError for an unparsable address."""
+    """The account's API endpoint; raises halcfg.registry.address.AddressError for an unparsable address."""
     address = account.parsed_address
     scheme = "http" if account.plain_http else address.scheme or "https"
     if address.host in DOCKER_HUB_HOSTS:

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from halcfg.address import Address, AddressError, infer_registry_type, parse_address
+from halcfg.registry.address import Address, AddressError, infer_registry_type, parse_address
 
 ACCOUNTS_PATH = "$.providers.dockerRegistry.accounts"
 

@@ -22,11 +22,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from halcfg import loader
+from halcfg.config import load as loader
+from halcfg.config.model import PASSWORD_SOURCES
+from halcfg.edit.splice import indent, is_comment, is_filler, line_ending, splice, split_lines
 from halcfg.errors import LoadError, UsageError
-from halcfg.model import PASSWORD_SOURCES
 from halcfg.resources import schema_path
-from halcfg.splice import indent, is_comment, is_filler, line_ending, splice, split_lines
 
 PROVIDER = ("providers", "dockerRegistry")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from halcfg import document, editing
-from halcfg.commands.options import ConfigOption
-from halcfg.configpath import config_path
-from halcfg.document import Document
+from halcfg.cli.options import ConfigOption
+from halcfg.config.path import config_path
+from halcfg.edit import document
+from halcfg.edit import transaction as editing
+from halcfg.edit.document import Document
 
 app = typer.Typer(help="Turn providers on and off.", no_args_is_help=True)
 docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True)

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from halcfg.redact import MASK
+from halcfg.credentials.redact import MASK
 from halcfg.resources import schema_path
 
 Path_ = tuple[str | int, ...]

@@ -9,10 +9,10 @@ from typing import Annotated, TextIO
 
 import typer
 
-from halcfg.commands.options import ConfigOption
-from halcfg.configpath import config_path
+from halcfg.cli.options import ConfigOption
+from halcfg.config.path import config_path
 from halcfg.findings import exit_code
-from halcfg.probe import DEFAULT_CONCURRENCY, AccountResult, probe_checked
+from halcfg.probe.run import DEFAULT_CONCURRENCY, AccountResult, probe_checked
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
 
@@ -37,9 +37,9 @@ def register(app: typer.Typer) -> None:
 def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float, strict: bool) -> int:
     """Load and check `path` offline, probe the accounts the offline check lets through, print, exit code."""
     from halcfg import report
-    from halcfg.loader import load
-    from halcfg.model import Config
-    from halcfg.validation import check_document, place
+    from halcfg.config.check import check_document, place
+    from halcfg.config.load import load
+    from halcfg.config.model import Config
 
     document = load(path)
     checked, offline = check_document(document, strict)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from halcfg import document, loader, secretfiles
-from halcfg.atomic import locked, write_atomic
-from halcfg.document import Document
+from halcfg.config import load as loader
+from halcfg.config.check import check_text, place
+from halcfg.config.model import build_config
+from halcfg.edit import document, secretfiles
+from halcfg.edit.atomic import locked, write_atomic
+from halcfg.edit.document import Document
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK, Finding, Severity
-from halcfg.model import build_config
-from halcfg.validation import check_text, place
 
 T = TypeVar("T")
 
@@ -105,7 +106,7 @@ def _probe(path: Path, text: str, names: Collection[str], timeout: float | None)
     """Ask the registries of the touched accounts whether the new credentials work."""
     if not names:
         return []
-    from halcfg.probe import run_probe  # requests and boto3: only when an edit is probed
+    from halcfg.probe.run import run_probe  # requests and boto3: only when an edit is probed
 
     parsed = loader.parse(text, path)
     config = build_config(path, parsed.data)

@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from halcfg import credentials
-from halcfg.address import AddressError
+from halcfg.config.model import Account, Config, resolve_path
+from halcfg.credentials import resolve as credentials
+from halcfg.credentials.redact import redact
 from halcfg.errors import UsageError
 from halcfg.findings import Finding, Location, Severity
-from halcfg.model import Account, Config, resolve_path
-from halcfg.redact import redact
+from halcfg.registry.address import AddressError
 from halcfg.report import finding_dict
 
 if TYPE_CHECKING:

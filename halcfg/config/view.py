@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from halcfg.model import PASSWORD_SOURCES, Account
-from halcfg.redact import MASK
+from halcfg.config.model import PASSWORD_SOURCES, Account
+from halcfg.credentials.redact import MASK
 from halcfg.resources import schema_path
 
 FORMATS = ("text", "json", "yaml")

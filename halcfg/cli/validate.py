@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from halcfg.configpath import config_path
+from halcfg.config.path import config_path
 from halcfg.errors import LoadError
 from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
 
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as stop:  # argparse printed usage (or --help)
         return EXIT_USAGE if stop.code else EXIT_OK
     from halcfg import report
-    from halcfg.validation import check_file
+    from halcfg.config.check import check_file
 
     files = options.files or [config_path(options.config)]
     findings: list[Finding] = []

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from halcfg.address import AddressError, ecr_parts
-from halcfg.model import Account, Ecr, resolve_path
-from halcfg.redact import redact
+from halcfg.config.model import Account, Ecr, resolve_path
+from halcfg.credentials.redact import redact
+from halcfg.registry.address import AddressError, ecr_parts
 
 ECR_USERNAME = "AWS"
 ECR_REFRESH_MARGIN = 300.0  # seconds before expiresAt at which a cached ECR token is renewed

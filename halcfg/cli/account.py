@@ -14,10 +14,12 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from halcfg import document, editing, loader, secretfiles
-from halcfg.commands.options import ConfigOption
-from halcfg.configpath import config_path
-from halcfg.document import AccountPatch, Document
+from halcfg.cli.options import ConfigOption
+from halcfg.config import load as loader
+from halcfg.config.path import config_path
+from halcfg.edit import document, secretfiles
+from halcfg.edit import transaction as editing
+from halcfg.edit.document import AccountPatch, Document
 from halcfg.errors import UsageError
 
 app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True)
@@ -342,7 +344,7 @@ def delete(name: Name, config: ConfigOption = None) -> None:
 @app.command("get")
 def get(name: Name, fmt: Format = "text", config: ConfigOption = None) -> None:
     """Show one account as written; passwords are masked."""
-    from halcfg.accounts_view import render_account
+    from halcfg.config.view import render_account
 
     path, accounts, primary = _read(config, fmt)
     raw = next((a for a in accounts if a.get("name") == name), None)
@@ -354,7 +356,7 @@ def get(name: Name, fmt: Format = "text", config: ConfigOption = None) -> None:
 @app.command("list")
 def list_(fmt: Format = "text", config: ConfigOption = None) -> None:
     """List the accounts (* marks the primary one); passwords are masked."""
-    from halcfg.accounts_view import render_list
+    from halcfg.config.view import render_list
 
     path, accounts, primary = _read(config, fmt)
     if not accounts and fmt == "text":
@@ -365,7 +367,7 @@ def list_(fmt: Format = "text", config: ConfigOption = None) -> None:
 
 def _read(config: str | None, fmt: str) -> tuple[Any, list[dict[str, Any]], str | None]:
     """(path, raw account dicts, primary name) straight from the file, valid or not."""
-    from halcfg.accounts_view import FORMATS
+    from halcfg.config.view import FORMATS
 
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")

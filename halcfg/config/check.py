@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from halcfg.config.load import Document, load, parse
+from halcfg.config.model import Config, build_config
+from halcfg.config.rules import check as check_rules
+from halcfg.config.schema import SchemaError, halcfg_validator
 from halcfg.findings import Finding, Location, Severity
-from halcfg.loader import Document, load, parse
-from halcfg.model import Config, build_config
-from halcfg.rules import check as check_rules
-from halcfg.schemacheck import SchemaError, halcfg_validator
 
 ACCOUNTS = ("providers", "dockerRegistry", "accounts")
 PRIMARY = ("providers", "dockerRegistry", "primaryAccount")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from halcfg.atomic import locked, write_atomic
-from halcfg.commands.options import ConfigOption
-from halcfg.configpath import config_path
-from halcfg.document import starter_text
+from halcfg.cli.options import ConfigOption
+from halcfg.config.path import config_path
+from halcfg.edit.atomic import locked, write_atomic
+from halcfg.edit.document import starter_text
 from halcfg.errors import UsageError
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from halcfg.atomic import write_atomic
-from halcfg.document import check_name
+from halcfg.edit.atomic import write_atomic
+from halcfg.edit.document import check_name
 from halcfg.errors import UsageError
 
 FOLDER = "secrets"

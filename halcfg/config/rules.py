@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from halcfg.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts
+from halcfg.config.model import Account, Config, resolve_path
 from halcfg.findings import Finding, Location, Severity
-from halcfg.model import Account, Config, resolve_path
+from halcfg.registry.address import DOCKER_HUB_HOSTS, Address, AddressError, ecr_parts
 
 Rule = Callable[[Config, bool], Iterator[Finding]]
 

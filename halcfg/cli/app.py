@@ -1,6 +1,6 @@
 """The typer application: wires the command modules together and turns errors into exit codes.
 
-Each command module under `halcfg.commands` owns its flags and calls one stage; this module
+Each command module under `halcfg.cli` owns its flags and calls one stage; this module
 only registers them and makes sure no exception reaches the user as a traceback.
 """
 
@@ -11,7 +11,7 @@ import sys
 import typer
 
 from halcfg import __version__
-from halcfg.commands import account, init, probe, provider, schema, validate
+from halcfg.cli import account, init, probe, provider, schema, validate
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE
 

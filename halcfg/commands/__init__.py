@@ -1,1 +1,0 @@
-"""One module per command group; each only parses flags, calls a stage and prints its report."""

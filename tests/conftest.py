@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import EXAMPLE
 from tests.support import (
     BASIC_PASSWORD,
     BASIC_USER,
@@ -22,6 +21,7 @@ from tests.support import (
     TOKEN_GRANTS,
     TOKEN_USERS,
 )
+from tests.support.cli import EXAMPLE
 from tests.support.fault_proxy import FaultProxy, ProxyFactory
 from tests.support.moto_ecr import MotoECR, start_moto
 from tests.support.ports import free_port as _free_port

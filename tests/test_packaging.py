@@ -11,7 +11,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from halcfg import __version__
-from tests.cli import EXAMPLE, REPO
+from tests.support.cli import EXAMPLE, REPO
 
 
 def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from halcfg.config.load import load
 from halcfg.config.schema import SchemaUnsupported, compile_schema
-from tests.cli import EXAMPLE, REPO, run_cli
+from tests.support.cli import EXAMPLE, REPO, run_cli
 
 SCHEMA_FILE = REPO / "schemas" / "halcfg.schema.json"
 SCHEMA = json.loads(SCHEMA_FILE.read_text())

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import REPO, run_cli
-from tests.cli import run_ok as ok
 from tests.support import BASIC_PASSWORD, BASIC_USER
+from tests.support.cli import REPO, run_cli
+from tests.support.cli import run_ok as ok
 
 CANARY = "CANARY-s3cr3t-7f3a"
 

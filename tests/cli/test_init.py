@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli import REPO, run_cli
+from tests.support.cli import REPO, run_cli
 
 
 def test_init_writes_a_starter_that_validates(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import EXAMPLE, REPO, run_cli
+from tests.support.cli import EXAMPLE, REPO, run_cli
 
 
 def write(tmp_path: Path, body: str, name: str = "halcfg.yaml") -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run_cli
+from tests.support.cli import run_cli
 from tests.support.registry import Registry, start_registry
 
 CANARY = "CANARY-9c1e-s3cr3t"

@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
-from tests.cli import REPO, run_cli
 from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED, TOKEN_USERS
+from tests.support.cli import REPO, run_cli
 from tests.support.seed import LAYER, MANIFEST_V2, image_documents
 
 EXAMPLES = REPO / "examples"

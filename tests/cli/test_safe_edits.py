@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import REPO, run_cli
-from tests.cli import run_ok as ok
+from tests.support.cli import REPO, run_cli
+from tests.support.cli import run_ok as ok
 
 
 def test_edit_changes_only_its_own_lines(example: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli import run_cli
+from tests.support.cli import run_cli
 
 
 def test_disable_and_enable_touch_one_line(example: Path) -> None:

@@ -9,22 +9,16 @@ passwordCommand output is trimmed.
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from halcfg.config.model import Account, Ecr, resolve_path
+from halcfg.config.model import Account, resolve_path
 from halcfg.credentials.redact import redact
-from halcfg.registry.address import AddressError, ecr_parts
 
-ECR_USERNAME = "AWS"
-ECR_REFRESH_MARGIN = 300.0  # seconds before expiresAt at which a cached ECR token is renewed
 _STDERR_LINES = 5
 
 
@@ -54,15 +48,15 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
     if account.password is not None:
         return Credential(account.username, account.password, "password")
     if account.password_file:
-        return Credential(account.username, _read_password_file(account.password_file, base_dir), "passwordFile")
+        return Credential(account.username, read_password_file(account.password_file, base_dir), "passwordFile")
     if account.password_command:
         return Credential(account.username, _run_password_command(account, base_dir, timeout), "passwordCommand")
     if account.password_env:
-        return Credential(account.username, _read_env(account.password_env), "passwordEnv")
+        return Credential(account.username, read_env(account.password_env), "passwordEnv")
     return Credential(account.username, None, "none")
 
 
-def _read_password_file(name: str, base_dir: Path) -> str:
+def read_password_file(name: str, base_dir: Path) -> str:
     path = resolve_path(name, base_dir)
     try:
         text = path.read_bytes().decode("utf-8")  # bytes as they are: no newline translation
@@ -82,7 +76,7 @@ def _read_password_file(name: str, base_dir: Path) -> str:
     return text
 
 
-def _read_env(name: str) -> str:
+def read_env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
         raise CredentialError(
@@ -137,93 +131,8 @@ def _tail(text: str) -> str:
     return " | ".join(lines[-_STDERR_LINES:])
 
 
-# ECR tokens last 12 hours: one GetAuthorizationToken per (registry, identity) per process.
-_ecr_cache: dict[tuple[str | None, ...], Credential] = {}
-_ecr_lock = threading.Lock()
-
-
 def _ecr(account: Account, base_dir: Path, timeout: float) -> Credential:
-    ecr = account.ecr or Ecr()
-    try:
-        parts = ecr_parts(account.parsed_address.host)
-    except AddressError:
-        parts = None
-    region = ecr.region or (parts[1] if parts else None)
-    registry_id = ecr.registry_id or (parts[0] if parts else None)
-    secret = _secret_access_key(ecr, base_dir)
-    endpoint = ecr.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_ECR") or os.environ.get("AWS_ENDPOINT_URL")
-    key = (region, registry_id, ecr.profile, endpoint, ecr.access_key_id)
-    with _ecr_lock:
-        cached = _ecr_cache.get(key)
-    if cached is not None and cached.expires_at and cached.expires_at.timestamp() - ECR_REFRESH_MARGIN > time.time():
-        return cached
-    credential = _fetch_ecr_token(ecr, region, registry_id, endpoint, secret, timeout)
-    if credential.expires_at and credential.expires_at.timestamp() - ECR_REFRESH_MARGIN > time.time():
-        with _ecr_lock:
-            _ecr_cache[key] = credential
-    return credential
+    from halcfg.credentials.ecr import cached_token  # boto3 only when an account uses ECR
 
-
-def _secret_access_key(ecr: Ecr, base_dir: Path) -> str | None:
-    if ecr.access_key_id is None:
-        return None
-    if ecr.secret_access_key_file:
-        return _read_password_file(ecr.secret_access_key_file, base_dir).strip()
-    if ecr.secret_access_key_env:
-        return _read_env(ecr.secret_access_key_env)
-    raise CredentialError(
-        "ecr-token-failed", "ecr.accessKeyId is set without a secret access key",
-        "Add ecr.secretAccessKeyFile or ecr.secretAccessKeyEnv, or drop accessKeyId to use the default chain.",
-    )
-
-
-def _fetch_ecr_token(
-    ecr: Ecr, region: str | None, registry_id: str | None, endpoint: str | None, secret: str | None, timeout: float
-) -> Credential:
-    import boto3
-    import botocore.config
-    import botocore.exceptions
-
-    try:
-        session = boto3.Session(profile_name=ecr.profile, region_name=region)
-        client = session.client(
-            "ecr",
-            endpoint_url=endpoint,
-            aws_access_key_id=ecr.access_key_id,
-            aws_secret_access_key=secret,
-            config=botocore.config.Config(
-                connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2}
-            ),
-        )
-        kwargs = {"registryIds": [registry_id]} if registry_id else {}
-        data = client.get_authorization_token(**kwargs)["authorizationData"][0]
-        username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    except botocore.exceptions.NoRegionError:
-        raise CredentialError(
-            "ecr-token-failed", "ECR needs a region and none is known",
-            "Set ecr.region (or use an address like <id>.dkr.ecr.<region>.amazonaws.com).",
-        ) from None
-    except botocore.exceptions.ProfileNotFound as error:
-        raise CredentialError("ecr-token-failed", f"ECR: {error}", "Fix ecr.profile or ~/.aws/config.") from None
-    except botocore.exceptions.NoCredentialsError:
-        raise CredentialError(
-            "ecr-token-failed", "ECR GetAuthorizationToken: no AWS credentials found",
-            "Configure AWS credentials (ecr.profile, ecr.accessKeyId, or the default chain).",
-        ) from None
-    except botocore.exceptions.EndpointConnectionError as error:
-        raise CredentialError(
-            "ecr-token-failed", f"cannot reach the ECR API: {error}",
-            "Check the network path to AWS (proxy, VPC endpoint), or ecr.endpointUrl / AWS_ENDPOINT_URL.",
-        ) from None
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise CredentialError(
-            "ecr-token-failed", redact(f"ECR GetAuthorizationToken failed: {error}", [secret]),
-            "Check the AWS identity has ecr:GetAuthorizationToken, and ecr.region / ecr.registryId.",
-        ) from None
-    except (KeyError, IndexError, ValueError):
-        raise CredentialError(
-            "ecr-token-failed", "ECR GetAuthorizationToken answered without a usable token",
-            "Check ecr.endpointUrl points at the ECR API.",
-        ) from None
-    expires = data.get("expiresAt")
-    return Credential(username or ECR_USERNAME, password, "ecr", expires if isinstance(expires, datetime) else None)
+    token = cached_token(account, base_dir, timeout)
+    return Credential(token.username, token.password, "ecr", token.expires_at)

@@ -59,3 +59,14 @@ def summary(findings: Iterable[Finding]) -> str:
     """`1 error, 2 warnings`, or `no problems`."""
     parts = [f"{n} {name.lower()}{'s' * (n != 1)}" for name, n in counts(findings).items() if n]
     return ", ".join(parts) if parts else "no problems"
+
+
+def render_matches(matches: Iterable[Any], fmt: str) -> str:
+    """`match` rows: a JSON list of {image, host, name, account, reason}, or one line each."""
+    if fmt == "json":
+        return json.dumps([m.to_json() for m in matches], indent=2)
+    lines = []
+    for m in matches:
+        target = f"{m.name} -> {m.account or 'no account'}" if m.name else "invalid"
+        lines.append(f"{m.image}: {target}: {m.reason}")
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from halcfg import __version__
-from halcfg.cli import account, init, probe, provider, schema, validate
+from halcfg.cli import account, init, match, probe, provider, schema, validate
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE
 
@@ -44,6 +44,7 @@ init.register(app)
 schema.register(app)
 validate.register(app)
 probe.register(app)
+match.register(app)
 app.add_typer(provider.app, name="provider")
 app.add_typer(account.app, name="account")
 

@@ -1,0 +1,36 @@
+"""`halcfg match IMAGE...`: which account's credentials apply to each image, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from halcfg.cli.options import ConfigOption
+from halcfg.config.path import config_path
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("match")
+    def match(
+        images: Annotated[list[str], typer.Argument(help="image references, e.g. golang:1.0 or quay.io/org/app")],
+        config: ConfigOption = None,
+        policy: Annotated[str, typer.Option(help="whose matching rules: drone or kubelet")] = "drone",
+        fmt: Annotated[str, typer.Option("--format", help="report format: text or json")] = "text",
+    ) -> None:
+        """Parse each image reference and say which account's credentials its consumer would use:
+        Drone's runner (exact host:port, first account wins) or the kubelet (globs per host label,
+        path prefix, every match tried, most specific first)."""
+        from halcfg import report
+        from halcfg.findings import exit_code
+        from halcfg.match.run import POLICIES, match_file
+
+        if policy not in POLICIES:
+            raise typer.BadParameter("must be drone or kubelet", param_hint="--policy")
+        if fmt not in ("text", "json"):
+            raise typer.BadParameter("must be text or json", param_hint="--format")
+        result = match_file(config_path(config), images, policy)
+        typer.echo(report.render_matches(result.matches, fmt))
+        if fmt == "text" and result.findings:
+            typer.echo(report.render_text(result.findings))
+        raise typer.Exit(exit_code(result.findings))

@@ -5,62 +5,52 @@ Defaults are Halyard's, so an account reads the same here as in halconfig.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, make_dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
 from halcfg.registry.address import Address, AddressError, infer_registry_type, parse_address
 
 ACCOUNTS_PATH = "$.providers.dockerRegistry.accounts"
 
-PASSWORD_SOURCES = ("password", "passwordFile", "passwordCommand", "passwordEnv", "ecr")
+_TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...]}
 
 
-@dataclass(frozen=True)
-class Ecr:
-    region: str | None = None
-    registry_id: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    access_key_id: str | None = None
-    secret_access_key_file: str | None = None
-    secret_access_key_env: str | None = None
+def _owner(f: Field) -> tuple[str, ...]:
+    """Which object holds the field's attribute: the account (()), or a source block's object
+    (("ecr",)): the presence of `ecr` means "ask AWS", so it stays one object. Other blocks'
+    fields are flat on the account (`drone_repos`)."""
+    return f.path[:1] if f.path[0] in SOURCE_BLOCKS and len(f.path) > 1 else ()
 
 
-@dataclass(frozen=True)
-class Account:
-    index: int  # position in accounts[], for JSON paths
+def _attributes(owner: tuple[str, ...]) -> list[tuple[str, Any, Any]]:
+    """make_dataclass's (name, type, default) for the fields `owner` holds."""
+    out: list[tuple[str, Any, Any]] = []
+    for f in FIELDS:
+        if _owner(f) != owner or f.key == "name":
+            continue
+        if f.kind != "block":
+            out.append((f.name, _TYPES[f.kind], field(default=f.default)))
+        elif f.key in SOURCE_BLOCKS:
+            out.append((f.name, Any, field(default=None)))
+    return out
+
+
+Ecr = make_dataclass("Ecr", _attributes(("ecr",)), frozen=True)
+Ecr.__doc__ = "The `ecr` block: attributes are config.fields' `ecr.*` entries in snake_case."
+
+
+class _AccountMethods:
+    """What an Account knows beyond its fields."""
+
+    index: int
     name: str
-    address: str = "gcr.io"
-    repositories: tuple[str, ...] = ()
-    repositories_regex: str | None = None
-    username: str | None = None
-    password: str | None = None
-    password_file: str | None = None
-    password_command: str | None = None
-    password_env: str | None = None
-    email: str = "fake.email@spinnaker.io"
-    cache_interval_seconds: int = 30
-    client_timeout_millis: int = 60000
-    cache_threads: int = 1
-    paginate_size: int = 100
-    sort_tags_by_date: bool = False
-    track_digests: bool = False
-    insecure_registry: bool = False
-    read_permissions: tuple[str, ...] = ()
-    write_permissions: tuple[str, ...] = ()
-    environment: str | None = None
-    registry_type_declared: str | None = None
-    ecr: Ecr | None = None
-    ca_cert_file: str | None = None
-    plain_http: bool = False
-    drone_repos: tuple[str, ...] = ()
-    drone_events: tuple[str, ...] = ()
-    kubernetes_secret_name: str | None = None
-    kubernetes_namespace: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    address: str
+    registry_type_declared: str | None
+    raw: dict[str, Any]
 
     @property
     def json_path(self) -> str:
@@ -93,6 +83,15 @@ class Account:
         return [key for key in PASSWORD_SOURCES if self.raw.get(key) is not None]
 
 
+Account = make_dataclass(
+    "Account",
+    [("index", int), ("name", str), *_attributes(()),  # index: position in accounts[], for JSON paths
+     ("raw", dict[str, Any], field(default_factory=dict, compare=False, repr=False))],
+    bases=(_AccountMethods,), frozen=True,
+)
+Account.__doc__ = "One account, typed; attributes are config.fields' entries in snake_case, with Halyard's defaults."
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path  # the accounts file; relative paths inside it resolve against its folder
@@ -121,53 +120,38 @@ def resolve_path(value: str, base_dir: Path) -> Path:
     return base_dir / Path(value).expanduser()
 
 
-def build_account(index: int, raw: dict[str, Any]) -> Account:
-    ecr = raw.get("ecr")
-    permissions = raw.get("permissions") or {}
-    drone = raw.get("drone") or {}
-    kubernetes = raw.get("kubernetes") or {}
-    return Account(
-        index=index,
-        name=raw.get("name", ""),
-        address=raw.get("address", "gcr.io"),
-        repositories=tuple(raw.get("repositories") or ()),
-        repositories_regex=raw.get("repositoriesRegex"),
-        username=raw.get("username"),
-        password=raw.get("password"),
-        password_file=raw.get("passwordFile"),
-        password_command=raw.get("passwordCommand"),
-        password_env=raw.get("passwordEnv"),
-        email=raw.get("email", "fake.email@spinnaker.io"),
-        cache_interval_seconds=raw.get("cacheIntervalSeconds", 30),
-        client_timeout_millis=raw.get("clientTimeoutMillis", 60000),
-        cache_threads=raw.get("cacheThreads", 1),
-        paginate_size=raw.get("paginateSize", 100),
-        sort_tags_by_date=raw.get("sortTagsByDate", False),
-        track_digests=raw.get("trackDigests", False),
-        insecure_registry=raw.get("insecureRegistry", False),
-        read_permissions=tuple(permissions.get("READ") or ()),
-        write_permissions=tuple(permissions.get("WRITE") or ()),
-        environment=raw.get("environment"),
-        registry_type_declared=raw.get("registryType"),
-        ecr=None
-        if ecr is None
-        else Ecr(
-            region=ecr.get("region"),
-            registry_id=ecr.get("registryId"),
-            profile=ecr.get("profile"),
-            endpoint_url=ecr.get("endpointUrl"),
-            access_key_id=ecr.get("accessKeyId"),
-            secret_access_key_file=ecr.get("secretAccessKeyFile"),
-            secret_access_key_env=ecr.get("secretAccessKeyEnv"),
-        ),
-        ca_cert_file=raw.get("caCertFile"),
-        plain_http=raw.get("plainHttp", False),
-        drone_repos=tuple(drone.get("repos") or ()),
-        drone_events=tuple(drone.get("events") or ()),
-        kubernetes_secret_name=kubernetes.get("secretName"),
-        kubernetes_namespace=kubernetes.get("namespace"),
-        raw=raw,
+def _plan(owner: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], Any, bool, bool], ...]:
+    """(attribute, key path, default, is a list, is a source block) per attribute `owner` holds,
+    worked out once: validate builds a thousand accounts per run."""
+    return tuple(
+        (f.name, f.path, f.default, f.kind == "list", f.kind == "block")
+        for f in FIELDS
+        if _owner(f) == owner and f.key != "name" and (f.kind != "block" or f.key in SOURCE_BLOCKS)
     )
+
+
+_PLANS = {owner: _plan(owner) for owner in ((), *((key,) for key in SOURCE_BLOCKS))}
+
+
+def _build(cls: Any, owner: tuple[str, ...], data: Mapping[str, Any], **extra: Any) -> Any:
+    """An Account (or a source block's object) from a plain account mapping; absent keys take
+    their defaults, and a source block is None when absent."""
+    values = {}
+    for name, path, default, is_list, is_block in _PLANS[owner]:
+        node: Any = data
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if is_block:
+            values[name] = _build(Ecr, path, data) if isinstance(node, Mapping) else None
+        elif node is None:
+            values[name] = default
+        else:
+            values[name] = tuple(node) if is_list and isinstance(node, list) else node
+    return cls(**values, **extra)
+
+
+def build_account(index: int, raw: dict[str, Any]) -> Any:
+    return _build(Account, (), raw, index=index, name=raw.get("name", ""), raw=raw)
 
 
 def build_config(path: Path, data: dict[str, Any], skip: Collection[int] = ()) -> Config:

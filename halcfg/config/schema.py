@@ -19,11 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from halcfg.config.fields import SECRET_KEYS
 from halcfg.credentials.redact import MASK
 from halcfg.resources import schema_path
 
 Path_ = tuple[str | int, ...]
-SECRET_FIELDS = frozenset({"password"})
 
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples",
@@ -99,7 +99,7 @@ def _field(path: Path_) -> str:
 
 def _show(value: Any, path: Path_ = ()) -> str:
     """A value for a message; a secret's value is never shown, whatever its type."""
-    if any(part in SECRET_FIELDS for part in path):
+    if any(part in SECRET_KEYS for part in path):
         return f"{_TYPE_NAMES.get(json_type(value), 'a value')} ({MASK})"
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -337,7 +337,13 @@ def compile_schema(schema: dict[str, Any]) -> Callable[[Any], list[SchemaError]]
 
 
 @cache
+def schema_document(path: Path | None = None) -> dict[str, Any]:
+    """schemas/halcfg.schema.json (or another schema file) as data: the one place it is read."""
+    with open(path or schema_path(), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@cache
 def halcfg_validator(path: Path | None = None) -> Callable[[Any], list[SchemaError]]:
     """The compiled checker for schemas/halcfg.schema.json (or another schema file)."""
-    with open(path or schema_path(), encoding="utf-8") as handle:
-        return compile_schema(json.load(handle))
+    return compile_schema(schema_document(path))

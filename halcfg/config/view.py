@@ -1,9 +1,9 @@
 """What `account get` and `account list` print: accounts as written in the file, secrets masked.
 
-`password` is the only key that holds a secret itself; passwordFile, passwordCommand,
-passwordEnv and the ecr key names say where a secret is, and are shown so users can check
-them. A key the schema does not know is masked too: `passwrd: hunter2` is a secret with a
-typo. Plain renderers: they take accounts and return text.
+The field table says which keys hold a secret themselves (`password`); passwordFile,
+passwordCommand, passwordEnv and the ecr key names say where a secret is, and are shown so
+users can check them. A key the table does not know is masked too: `passwrd: hunter2` is a
+secret with a typo. Plain renderers: they take accounts and return text.
 """
 
 from __future__ import annotations
@@ -12,35 +12,21 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
-from halcfg.config.model import PASSWORD_SOURCES, Account
+from halcfg.config.fields import BY_KEY, FIELDS, PASSWORD_SOURCES, SECRET_KEYS
+from halcfg.config.model import Account
 from halcfg.credentials.redact import MASK
-from halcfg.resources import schema_path
 
 FORMATS = ("text", "json", "yaml")
-_SECRET_KEYS = frozenset({"password"})
-
-
-@cache
-def _known_keys() -> frozenset[str]:
-    """Every key an account or one of its blocks may hold, by the schema."""
-    def keys(node: Mapping[str, Any]) -> set[str]:
-        found = set(node.get("properties", {}))
-        for sub in node.get("properties", {}).values():
-            found |= keys(sub)
-        return found
-
-    schema = json.loads(schema_path().read_text(encoding="utf-8"))
-    return frozenset(keys(schema["$defs"]["account"]))
+_KNOWN_KEYS = frozenset(part for f in FIELDS for part in f.path)  # any key an account or its blocks may hold
+DEFAULT_ADDRESS = BY_KEY["address"].default
 
 
 def masked(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A plain copy of an account (or any part of one) with secret values replaced by MASK."""
-    known = _known_keys()
     return {
-        key: MASK if value is not None and (key in _SECRET_KEYS or key not in known) else _plain(value)
+        key: MASK if value is not None and (key in SECRET_KEYS or key not in _KNOWN_KEYS) else _plain(value)
         for key, value in raw.items()
     }
 
@@ -55,7 +41,7 @@ def _plain(value: Any) -> Any:
 
 def registry_type(raw: Mapping[str, Any]) -> str:
     """The declared registryType, else the one the address implies (any raw dict, valid or not)."""
-    address = raw.get("address", Account.address)
+    address = raw.get("address", DEFAULT_ADDRESS)
     declared = raw.get("registryType")
     if not isinstance(address, str) or not isinstance(declared, str | None):
         return "other"
@@ -69,7 +55,7 @@ def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -
     if fmt == "yaml":
         return _yaml(data)
     lines = [f"account {data.get('name')}" + (" (primary)" if primary else "")]
-    data.setdefault("address", f"{Account.address} (default)")
+    data.setdefault("address", f"{DEFAULT_ADDRESS} (default)")
     data.setdefault("registryType", f"{registry_type(raw)} (from the address)")
     lines += [f"  {key}: {value}" for key, value in _flatten(data) if key != "name"]
     return "\n".join(lines)
@@ -83,7 +69,7 @@ def render_list(accounts: Sequence[Mapping[str, Any]], fmt: str, *, primary: str
     rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
     for raw in accounts:
         name = str(raw.get("name"))
-        rows.append((name + (" *" if name == primary else ""), str(raw.get("address", Account.address)),
+        rows.append((name + (" *" if name == primary else ""), str(raw.get("address", DEFAULT_ADDRESS)),
                      registry_type(raw), _credential(raw)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(

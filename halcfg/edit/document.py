@@ -23,32 +23,23 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from halcfg.config import load as loader
-from halcfg.config.model import PASSWORD_SOURCES
+from halcfg.config.fields import PASSWORD_SOURCES
+from halcfg.config.fields import order as key_order
+from halcfg.config.schema import schema_document
 from halcfg.edit.splice import indent, is_comment, is_filler, line_ending, splice, split_lines
 from halcfg.errors import LoadError, UsageError
-from halcfg.resources import schema_path
 
 PROVIDER = ("providers", "dockerRegistry")
 
-# Where a key goes when an edit adds it: Halyard's order, then halcfg's own keys.
-KEY_ORDER = (
-    "name", "address", "registryType", "repositories", "repositoriesRegex", "username", "email",
-    "password", "passwordFile", "passwordCommand", "passwordEnv", "ecr", "caCertFile",
-    "insecureRegistry", "plainHttp", "cacheIntervalSeconds", "clientTimeoutMillis", "cacheThreads",
-    "paginateSize", "sortTagsByDate", "trackDigests", "permissions", "environment", "drone", "kubernetes",
-)
+KEY_ORDER = key_order()  # where an edit inserts a key: Halyard's order, then halcfg's own
 _FLOW_WIDTH = 72  # a new list of scalars is written [a, b] when it fits in this many columns
 
 Path_ = tuple[str, ...]  # a key path inside one account, e.g. ("permissions", "READ")
 
 
-def _schema() -> dict[str, Any]:
-    return json.loads(schema_path().read_text(encoding="utf-8"))
-
-
 def check_name(name: str) -> str:
     """`name` if the schema allows it as an account name; it also names the password file."""
-    if not re.fullmatch(_schema()["$defs"]["account"]["properties"]["name"]["pattern"], name):
+    if not re.fullmatch(schema_document()["$defs"]["account"]["properties"]["name"]["pattern"], name):
         raise UsageError(
             f"account name {name!r} must be lower-case letters, digits and dashes, "
             "starting and ending with a letter or digit"
@@ -58,7 +49,7 @@ def check_name(name: str) -> str:
 
 def starter_text() -> str:
     """What `halcfg init` writes, and what `account add` starts from when there is no file."""
-    schema_id = _schema()["$id"]
+    schema_id = schema_document()["$id"]
     return (
         f"# yaml-language-server: $schema={schema_id}\n"
         "#\n"
@@ -278,14 +269,17 @@ def set_enabled(doc: Document, enabled: bool) -> bool:
 
 
 def add_account(doc: Document, name: str, patch: AccountPatch) -> list[str]:
-    """Append a new account; UsageError when the name is taken. Returns the keys written."""
+    """Append a new account; returns the keys written. Adding an account exactly as it is
+    changes nothing (so a script can run its adds again); another one of its name is an error."""
     check_name(name)
     seq = accounts(doc, create=True)
     assert seq is not None
-    if name in names(doc):
-        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with `halcfg account edit {name}`")
     account = CommentedMap(name=name)
     changed = _apply(account, patch)
+    if name in names(doc):
+        if _plain(get_account(doc, name)) == _plain(account):
+            return []  # the same add again: nothing to do
+        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with `halcfg account edit {name}`")
     if not seq and seq.fa.flow_style():
         seq.fa.set_block_style()  # `accounts: []` from the starter becomes a block list
     seq.append(account)
@@ -417,13 +411,13 @@ def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
     """
     *parents, key = path
     node = account
-    for part in parents:
+    for depth, part in enumerate(parents):
         child = node.get(part)
         if not isinstance(child, CommentedMap):
             if value is None:
                 return False
             child = CommentedMap()
-            _put(node, part, child)
+            _put(node, part, child, key_order(path[:depth]))
         node = child
     if value is None:
         if key not in node:
@@ -434,7 +428,7 @@ def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
         return True
     if key in node and _plain(node[key]) == value:
         return False
-    _put(node, key, _node(value, flow_like=node.get(key)))
+    _put(node, key, _node(value, flow_like=node.get(key)), key_order(path[:-1]))
     return True
 
 

@@ -37,6 +37,7 @@ class Result(Generic[T]):
     findings: list[Finding]  # worth showing: any error, and warnings about the accounts touched
     written: bool  # the file (or the password file) changed
     refused: bool  # the result would not validate (or probe); nothing was written
+    refused_by_probe: bool = False  # the offline check passed; the registry said no
 
 
 def edit(
@@ -48,6 +49,7 @@ def edit(
     secret: Secret | None = None,
     probe: bool = False,
     probe_timeout: float | None = None,
+    on_probe: Callable[[str, str], None] | None = None,
 ) -> Result[T]:
     """Apply `change` to the file at `path` under its lock.
 
@@ -69,11 +71,12 @@ def edit(
             if same_text and not (stored and stored.changed):
                 return Result(detail, [], written=False, refused=False)
             findings = check_text(text, path)
-            if probe and not _errors(findings):
-                findings += _probe(path, text, touched, probe_timeout)
+            probed = probe and not _errors(findings)
+            if probed:
+                findings += _probe(path, text, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
             if _errors(findings):
-                return Result(detail, shown, written=False, refused=True)
+                return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
             if not same_text:
                 write_atomic(path, result.encode(text))
             written = True
@@ -102,7 +105,8 @@ def _worth_showing(finding: Finding, touched: Collection[str]) -> bool:
     return finding.severity >= Severity.WARNING and finding.location.account in (*touched, None)
 
 
-def _probe(path: Path, text: str, names: Collection[str], timeout: float | None) -> list[Finding]:
+def _probe(path: Path, text: str, names: Collection[str], timeout: float | None,
+           on_probe: Callable[[str, str], None] | None) -> list[Finding]:
     """Ask the registries of the touched accounts whether the new credentials work."""
     if not names:
         return []
@@ -110,6 +114,9 @@ def _probe(path: Path, text: str, names: Collection[str], timeout: float | None)
 
     parsed = loader.parse(text, path)
     config = build_config(path, parsed.data)
+    for account in config.accounts:
+        if on_probe is not None and account.name in names:
+            on_probe(account.name, account.address)
     return [place(f, parsed) for f in run_probe(config, list(names), timeout=timeout).findings]
 
 
@@ -119,6 +126,10 @@ def outcome(result: Result[T], done: str) -> tuple[str, int]:
     from halcfg.report import render_text
 
     lines = [render_text(result.findings)] if result.findings else []
+    if result.refused_by_probe:
+        lines.append("Not saved: the registry refused it (above); the file is unchanged. "
+                     "To save it anyway, run the command again with --no-validate.")
+        return "\n".join(lines), EXIT_FINDINGS
     if result.refused:
         lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
         return "\n".join(lines), EXIT_FINDINGS

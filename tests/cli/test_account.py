@@ -189,10 +189,12 @@ def test_existing_secret_file_is_never_overwritten_silently(tmp_path: Path) -> N
 def test_refused_add_takes_its_password_file_back(tmp_path: Path, free_port: int) -> None:
     path = tmp_path / "halcfg.yaml"
     result = run_cli("account", "add", "down", "--address", f"127.0.0.1:{free_port}", "--plain-http",
-                     "--username", "u", "--password-stdin", "-c", path, input=CANARY)
+                     "--username", "u", "--password-stdin", "--timeout", "5", "-c", path, input=CANARY)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[registry-unreachable]" in result.stdout
-    assert "Not saved" in result.stdout
+    assert "Not saved: the registry refused it" in result.stdout
+    assert "the file is unchanged. To save it anyway, run the command again with --no-validate." in result.stdout
+    assert f"probing account down at 127.0.0.1:{free_port} (up to 5 s; --no-validate skips this)" in result.stderr
     assert not path.exists()
     assert not (tmp_path / "secrets").exists()
 
@@ -241,6 +243,43 @@ def test_edit_password_replaces_the_accounts_own_secret_file(tmp_path: Path) -> 
     assert (tmp_path / "secrets" / "hub.password").read_text() == CANARY
 
 
+def test_edits_run_again_say_unchanged_and_exit_0(example: Path) -> None:
+    before = example.read_bytes()
+    out = ok("account", "edit", "quay", "--username", "payments+deployer", "--no-validate", "-c", example)
+    assert out == "Account quay unchanged.\n"
+    path = example.parent / "again.yaml"
+    args = ("account", "add", "hub", "--address", "index.docker.io", "--repositories", "library/nginx",
+            "--username", "u", "--password-env", "HUB_TOKEN", "--no-validate", "-c", path)
+    ok(*args)
+    written = path.read_bytes()
+    assert ok(*args) == "Account hub unchanged.\n"
+    assert path.read_bytes() == written
+    assert "account 'hub' already exists" in usage_error(*args[:-2], "--email", "x@y.z", "-c", path)
+    assert example.read_bytes() == before
+
+
+def test_required_group_membership_is_halyards_list_flag(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "hub", "--address", "index.docker.io", "--required-group-membership", "dev", "ops",
+       "--no-validate", "-c", path)
+    assert "requiredGroupMembership: [dev, ops]" in path.read_text()
+    ok("account", "edit", "hub", "--remove-required-group-membership", "dev", "--no-validate", "-c", path)
+    assert account(path, "hub")["requiredGroupMembership"] == ["ops"]
+    assert "requiredGroupMembership: ops" in ok("account", "get", "hub", "-c", path)
+    assert run_cli("validate", path).returncode == 0
+
+
+def test_password_at_file_is_drones_spelling_of_password_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    (tmp_path / "token").write_text(CANARY)
+    result = run_cli("account", "add", "hub", "--address", "index.docker.io", "--username", "u",
+                     "--password", "@token", "--no-validate", "-c", path)
+    assert result.returncode == 0, result.stderr
+    assert "--password @token is taken as --password-file token" in result.stderr
+    assert account(path, "hub")["passwordFile"] == "token"
+    assert "@token" not in path.read_text() and CANARY not in result.stdout + result.stderr
+
+
 def test_add_and_remove_items(example: Path) -> None:
     ok("account", "edit", "harbor", "--add-repository", "payments/api", "--add-read-permission", "qa",
        "--remove-read-permission", "payments-dev", "--remove-write-permission", "payments-ops",
@@ -253,8 +292,6 @@ def test_add_and_remove_items(example: Path) -> None:
 def test_edit_errors(example: Path) -> None:
     before = example.read_bytes()
     assert usage_error("account", "edit", "quay", "-c", example).endswith("No changes supplied.")
-    assert usage_error("account", "edit", "quay", "--username", "payments+deployer", "--no-validate",
-                       "-c", example).endswith("No changes supplied.")
     assert "no account named 'dockerhb'; did you mean 'dockerhub'?" in usage_error(
         "account", "edit", "dockerhb", "--username", "x", "-c", example)
     assert "set either --repositories or --[add/remove]-repository" in usage_error(

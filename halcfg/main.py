@@ -1,4 +1,5 @@
-"""Entry point: route `validate` straight to its fast path, everything else through typer.
+"""Entry point: route `validate` and `kubelet-credential-provider` straight to their fast paths,
+everything else through typer.
 
 `halcfg validate` runs on every commit from pre-commit, so it must not pay for typer, rich or
 the round-trip YAML loader; the other commands are interactive and can.
@@ -17,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from halcfg.cli.validate import main as validate_main
 
         return validate_main(args[1:])
+    if args[:1] == ["kubelet-credential-provider"]:  # the kubelet starts it for pulls
+        from halcfg.cli.kubelet_provider import main as provider_main
+
+        return provider_main(args[1:])
     from halcfg.cli.app import run
 
     return run(args)

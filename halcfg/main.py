@@ -7,6 +7,7 @@ the round-trip YAML loader; the other commands are interactive and can.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -35,6 +36,7 @@ def exit_fast() -> None:
     tenth of `halcfg validate`'s run.
     """
     code = main()
+    atexit._run_exitfuncs()  # os._exit skips them: they stop what halcfg started (passwordCommand groups)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # the reader went away (`halcfg account list | head -1`)
             stream.flush()

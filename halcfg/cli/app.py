@@ -51,8 +51,10 @@ app.add_typer(account.app, name="account")
 
 
 def fail(message: str) -> int:
-    """One line on stderr, exit 2: the shape of every usage or I/O error."""
-    print(f"halcfg: error: {message}", file=sys.stderr)
+    """One line on stderr, exit 2: the shape of every usage or I/O error (control characters escaped)."""
+    from halcfg.report import printable
+
+    print(f"halcfg: error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -16,18 +16,19 @@ from typing import Any
 
 from halcfg.config.fields import BY_KEY, FIELDS, PASSWORD_SOURCES, SECRET_KEYS
 from halcfg.config.model import Account
-from halcfg.credentials.redact import MASK
-from halcfg.report import printable
+from halcfg.credentials.redact import MASK, hide_userinfo
 
 FORMATS = ("text", "json", "yaml")
 _KNOWN_KEYS = frozenset(part for f in FIELDS for part in f.path)  # any key an account or its blocks may hold
 DEFAULT_ADDRESS = BY_KEY["address"].default
+_URL_KEYS = frozenset({"address", "endpointUrl"})  # shown without `user:password@`
 
 
 def masked(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A plain copy of an account (or any part of one) with secret values replaced by MASK."""
     return {
-        key: MASK if value is not None and (key in SECRET_KEYS or key not in _KNOWN_KEYS) else _plain(value)
+        key: MASK if value is not None and (key in SECRET_KEYS or key not in _KNOWN_KEYS)
+        else hide_userinfo(value) if key in _URL_KEYS and isinstance(value, str) else _plain(value)
         for key, value in raw.items()
     }
 
@@ -55,10 +56,10 @@ def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -
         return json.dumps(data, indent=2)
     if fmt == "yaml":
         return _yaml(data)
-    lines = [f"account {printable(str(data.get('name')))}" + (" (primary)" if primary else "")]
+    lines = [f"account {data.get('name')}" + (" (primary)" if primary else "")]
     data.setdefault("address", f"{DEFAULT_ADDRESS} (default)")
     data.setdefault("registryType", f"{registry_type(raw)} (from the address)")
-    lines += [f"  {printable(key)}: {printable(value)}" for key, value in _flatten(data) if key != "name"]
+    lines += [f"  {key}: {value}" for key, value in _flatten(data) if key != "name"]
     return "\n".join(lines)
 
 
@@ -70,9 +71,8 @@ def render_list(accounts: Sequence[Mapping[str, Any]], fmt: str, *, primary: str
     rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
     for raw in accounts:
         name = str(raw.get("name"))
-        row = (name + (" *" if name == primary else ""), str(raw.get("address", DEFAULT_ADDRESS)),
-               registry_type(raw), _credential(raw))
-        rows.append(tuple(printable(cell) for cell in row))
+        rows.append((name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", DEFAULT_ADDRESS))),
+                     registry_type(raw), _credential(raw)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]

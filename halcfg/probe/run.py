@@ -16,12 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from halcfg.config.model import Account, Config, resolve_path
 from halcfg.credentials import resolve as credentials
-from halcfg.credentials.redact import redact
+from halcfg.credentials.redact import credential_secrets, redact
 from halcfg.errors import UsageError
 from halcfg.findings import Finding, Location, Severity
 from halcfg.registry.address import AddressError
@@ -30,6 +29,7 @@ from halcfg.report import finding_dict
 if TYPE_CHECKING:
     import requests
 
+    from halcfg.registry.auth import Auth
     from halcfg.registry.client import Client
 
 DEFAULT_CONCURRENCY = 16
@@ -236,6 +236,7 @@ class _AccountProbe:
         self.finished = threading.Event()
         self.secrets: list[str | None] = [account.password]
         self.session: requests.Session | None = None
+        self.auth: Auth | None = None  # its `issued` tokens are secrets too
         self.password: str | None = None
         self.started = time.monotonic()
         self.stage = "resolving credentials"
@@ -270,7 +271,7 @@ class _AccountProbe:
         from halcfg.registry.transport import Transport, new_session, tls_verify
 
         account, run = self.account, self.runner
-        endpoint = endpoint_for(account)
+        endpoint = endpoint_for(account.parsed_address, account.plain_http)
         self.result.endpoint = endpoint.base_url
         try:
             credential = credentials.resolve(account, run.config.base_dir, timeout=run.remaining(30.0))
@@ -280,7 +281,7 @@ class _AccountProbe:
             credential = None
         else:
             self.password = credential.password
-            self.secrets.append(credential.password)
+            self.secrets += credential_secrets(credential.username, credential.password)
             with self._lock:
                 self.result.credential_source = credential.source
         self.stage = "connecting"
@@ -288,7 +289,8 @@ class _AccountProbe:
         self.session = new_session(tls_verify(account.insecure_registry, ca_file), run.concurrency, endpoint.base_url)
         transport = Transport(self.session, timeout=account.client_timeout_millis / 1000,
                               deadline=run.deadline, cancel=run.cancel)
-        auth = Auth(transport, *((credential.username, credential.password) if credential else (None, None)))
+        login = (credential.username, credential.password) if credential else (None, None)
+        auth = self.auth = Auth(transport, endpoint.base_url, *login)
         client = Client(endpoint, transport, auth, account.paginate_size)
         client.ping()
         with self._lock:
@@ -424,13 +426,14 @@ class _AccountProbe:
     def _finding(self, severity: Severity, code: str, message: str, remediation: str) -> Finding:
         location = Location(file=str(self.runner.config.path), account=self.account.name, path=self.account.json_path)
         message = f"account {self.account.name!r}: {message}"
-        return Finding(severity, code, redact(message, self.secrets), redact(remediation, self.secrets), location)
+        secrets = [*self.secrets, *(self.auth.issued if self.auth else ())]
+        return Finding(severity, code, redact(message, secrets), redact(remediation, secrets), location)
 
     def add_error(self, error: Exception, kind: str, repository: str | None = None, listed: bool = False) -> None:
         """A registry failure as a finding; `kind` is "account", "catalog" or "repository"."""
         severity, code, message, remediation = _classify(error, kind, repository, listed)
         if code in _AUTH_CODES or getattr(error, "status", None) == 401:
-            remediation = _whitespace_hint(self.password, self.account, self.runner.config.base_dir) or remediation
+            remediation = _whitespace_hint(self.password, self.account) or remediation
         self.add(severity, code, message, remediation)
 
 
@@ -445,7 +448,17 @@ _LIST_EXPLICITLY = (
 
 def _classify(error: Exception, kind: str, repository: str | None, listed: bool) -> tuple[Severity, str, str, str]:
     """(severity, code, message, remediation) for an exception from the registry layer."""
-    from halcfg.registry.errors import AuthRefused, NotV2, RegistryError, TimedOut, TlsFailed, Unreachable
+    from halcfg.registry.errors import (
+        AuthRefused,
+        CredentialsWithheld,
+        NotV2,
+        RateLimited,
+        RegistryError,
+        TimedOut,
+        TlsFailed,
+        TooLarge,
+        Unreachable,
+    )
 
     text = str(error)
     if repository is not None and not text.startswith(f"/v2/{repository}"):
@@ -464,6 +477,16 @@ def _classify(error: Exception, kind: str, repository: str | None, listed: bool)
     if isinstance(error, NotV2):
         return (Severity.ERROR, "not-v2", text,
                 "Point address at the registry itself (host[:port]); its API must answer at /v2/.")
+    if isinstance(error, CredentialsWithheld):
+        return (Severity.ERROR, "realm-insecure", text,
+                "Ask the registry's operators to serve the token realm over https; if the registry is "
+                "yours, configure its auth.token.realm as an https URL.")
+    if isinstance(error, RateLimited):
+        return (Severity.WARNING, "rate-limited", text,
+                "Probe again later (or with a lower --concurrency); until then this account is unchecked.")
+    if isinstance(error, TooLarge):
+        return (Severity.ERROR, "response-too-large", text,
+                "The registry sent far more than a v2 answer holds; check what answers at the address.")
     if isinstance(error, AuthRefused):
         return (Severity.ERROR, "auth-refused", f"authentication refused: {text}",
                 "Check username and the password source; for ECR check the AWS identity.")
@@ -491,16 +514,14 @@ def _classify(error: Exception, kind: str, repository: str | None, listed: bool)
     return Severity.ERROR, "registry-error", text, "Check the registry's health; the probe cannot tell more."
 
 
-def _whitespace_hint(password: str | None, account: Account, base_dir: Path) -> str | None:
+def _whitespace_hint(password: str | None, account: Account) -> str | None:
     """Halyard's hint: invisible whitespace around a password is the usual cause of a refusal."""
     if not password:
         return None
     if account.password_file and password.endswith("\n"):
-        from halcfg.config.rules import strip_whitespace_fix
-
-        path = resolve_path(account.password_file, base_dir)
-        return ("Your password file has a trailing newline; many editors add one. "
-                f"Strip it with: {strip_whitespace_fix(path)}")
+        return (f"Your password file has a trailing newline; many editors add one. Strip it with: "
+                f"printf %s \"$(cat {account.password_file})\" > {account.password_file}.tmp && "
+                f"mv {account.password_file}.tmp {account.password_file}")
     for where, char in (("trailing", password[-1]), ("leading", password[0])):
         if char.isspace():
             return (f"Your registry password has {where} whitespace; if this is unintentional, this may be "

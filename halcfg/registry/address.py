@@ -22,6 +22,10 @@ class AddressError(ValueError):
     """The address is not `[scheme://]host[:port]`."""
 
 
+class CredentialsInAddress(AddressError):
+    """The address carries `user:password@`: credentials have fields of their own."""
+
+
 @dataclass(frozen=True)
 class Address:
     scheme: str | None  # "http" / "https" when the user wrote one
@@ -42,6 +46,8 @@ def parse_address(text: str) -> Address:
         scheme = scheme.lower()
         if scheme not in ("http", "https"):
             raise AddressError(f"scheme {scheme!r} is not http or https")
+    if "@" in rest.split("/", 1)[0]:  # the message must not repeat what precedes the @
+        raise CredentialsInAddress("holds credentials (user:password@): they do not belong in address")
     rest = rest.rstrip("/")
     if "/" in rest:
         raise AddressError(f"{text!r} has a path; give only the registry host and port")

@@ -2,6 +2,12 @@
 
 A scope's token is fetched once and reused until shortly before it expires, so a probe of
 1,000 repositories costs one token request per repository, never one per page or per retry.
+
+Credentials go only where they belong: Basic credentials are sent to a token realm over https,
+or over plain http only when the registry itself is plain http (its user accepted cleartext)
+and the realm is on the registry's own host and port. Any other realm gets CredentialsWithheld
+before a byte is sent to it. Userinfo in a realm is dropped, never used nor shown. Every token
+obtained is kept in `issued`, so callers can redact it from what they print.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from halcfg.registry.challenge import Challenge, parse_challenges
-from halcfg.registry.errors import AuthRefused, RegistryError, error_from_body
-from halcfg.registry.transport import Transport
+from halcfg.registry.errors import AuthRefused, CredentialsWithheld, RegistryError, error_from_body
+from halcfg.registry.transport import TOKEN_LIMIT, Transport
 
 CATALOG_SCOPE = "registry:catalog:*"
 DEFAULT_EXPIRES_IN = 60  # seconds; the token spec's default and minimum
@@ -58,8 +64,10 @@ class _Token:
 class Auth:
     """What to send for a scope; learns the scheme from the registry's challenges."""
 
-    def __init__(self, transport: Transport, username: str | None, password: str | None) -> None:
+    def __init__(self, transport: Transport, registry: str, username: str | None, password: str | None) -> None:
         self.transport = transport
+        self.registry = registry  # base URL, e.g. https://quay.io: where realms are judged from
+        self.issued: list[str] = []  # every token obtained, for redaction
         self.username = username
         self.password = password
         self.scheme = "none"  # "none" | "basic" | "bearer"
@@ -130,7 +138,12 @@ class Auth:
     def _fetch(self, scope: str | None) -> _Token:
         challenge = self._bearer
         assert challenge is not None
-        realm = challenge.get("realm") or ""
+        realm = _realm_url(self.registry, challenge.get("realm") or "")
+        host = urlsplit(realm).netloc
+        if self.has_credentials:
+            refusal = _unsafe_realm(realm, self.registry)
+            if refusal:
+                raise CredentialsWithheld(f"token realm {_shown(realm)} {refusal}: the credentials were not sent")
         query = {}
         if service := challenge.get("service"):
             query["service"] = service
@@ -138,8 +151,7 @@ class Auth:
             query["scope"] = scope
         url = (realm + ("&" if "?" in realm else "?") + urlencode(query)) if query else realm
         started = time.monotonic()
-        response = self.transport.get(url, headers=self._basic)  # anonymous when there is no password
-        host = urlsplit(realm).netloc
+        response = self.transport.get(url, headers=self._basic, limit=TOKEN_LIMIT)  # anonymous without a password
         if response.status_code in (401, 403):
             if self.has_credentials:
                 raise AuthRefused(f"token server {host} refused the credentials (HTTP {response.status_code})",
@@ -155,4 +167,45 @@ class Auth:
             body, value = None, None
         if not isinstance(value, str) or not value:
             raise RegistryError(f"token server {host} answered without a token", code="MALFORMED")
+        with self._lock:
+            self.issued.append(value)
         return _Token(value, started + token_lifetime(body))
+
+
+def _realm_url(registry: str, realm: str) -> str:
+    """The realm as an absolute URL without userinfo (a relative realm is on the registry)."""
+    parts = urlsplit(urljoin(registry + "/", realm.strip()))
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, ""))
+
+
+def _unsafe_realm(realm: str, registry: str) -> str | None:
+    """Why Basic credentials must not go to `realm`, or None when they may."""
+    scheme = urlsplit(realm).scheme
+    if scheme == "https":
+        return None
+    if scheme != "http":
+        return "is not an http(s) URL"
+    if urlsplit(registry).scheme != "http":
+        return "is plain http while the registry is https (the password would cross the network in clear)"
+    if _origin(realm) != _origin(registry):
+        return (f"is plain http on another host than the registry ({_origin(registry)}); "
+                "plainHttp covers the registry's own host and port only")
+    return None
+
+
+def _origin(url: str) -> str:
+    """host:port of an http(s) URL, with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme == "https" else 80
+    host = parts.hostname or ""
+    return f"[{host}]:{port or default}" if ":" in host else f"{host}:{port or default}"
+
+
+def _shown(url: str) -> str:
+    """`url` without its query (the realm's own parameters are noise here)."""
+    return url.split("?", 1)[0]

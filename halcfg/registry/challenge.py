@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_SPACE = " \t"
+_SPACES = re.compile(r"[ \t]*")
+_SEPARATORS = re.compile(r"[ \t,]*")
+_BARE_VALUE = re.compile(r"[^ \t,]*")
+_QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?$)', re.DOTALL)  # Friedl's unrolled loop
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+# Real headers hold one to three challenges of a few params. Past these caps the rest is junk;
+# stopping there keeps a hostile header's cost at one regex scan, not one Python step per byte.
+MAX_CHALLENGES = 16
+MAX_PARAMS = 32
+MAX_HEADER = 16 * 1024  # characters read: a Bearer challenge naming many scopes is a few kB
 
 
 @dataclass(frozen=True)
@@ -25,14 +34,15 @@ class Challenge:
 
 
 def parse_challenges(header: str | None) -> list[Challenge]:
-    """Every challenge in `header`, in order; malformed stretches are skipped, never raised."""
+    """Every challenge in `header`, in order (at most MAX_CHALLENGES); malformed stretches are
+    skipped, never raised. Linear in the header's length: every scan is a regex match."""
     challenges: list[Challenge] = []
-    text = header or ""
+    text = (header or "")[:MAX_HEADER]
     pos = 0
-    while True:
-        pos = _skip(text, pos, _SPACE + ",")
+    while len(challenges) < MAX_CHALLENGES:
+        pos = _SEPARATORS.match(text, pos).end()
         if pos >= len(text):
-            return challenges
+            break
         scheme = _TOKEN.match(text, pos)
         if scheme is None:  # garbage: resume at the next comma
             comma = text.find(",", pos)
@@ -46,62 +56,45 @@ def parse_challenges(header: str | None) -> list[Challenge]:
             continue
         params, pos = _params(text, pos)
         challenges.append(Challenge(scheme.group().lower(), params))
-
-
-def _skip(text: str, pos: int, chars: str) -> int:
-    while pos < len(text) and text[pos] in chars:
-        pos += 1
-    return pos
+    return challenges
 
 
 def _token68_at(text: str, pos: int) -> tuple[str, int] | None:
     """`Scheme abc123==` form: a token68 that ends the challenge (at a comma or the end)."""
-    start = _skip(text, pos, _SPACE)
+    start = _SPACES.match(text, pos).end()
     if start == pos:
         return None
     match = _TOKEN68.match(text, start)
     if match is None:
         return None
-    end = _skip(text, match.end(), _SPACE)
+    end = _SPACES.match(text, match.end()).end()
     if end < len(text) and text[end] != ",":
         return None
     return match.group(), end
 
 
 def _params(text: str, pos: int) -> tuple[dict[str, str], int]:
-    """auth-params after a scheme; stops before a token that is the next challenge's scheme."""
+    """auth-params after a scheme; stops before a token that is the next challenge's scheme.
+    Params past MAX_PARAMS are skipped up to the next comma-separated token."""
     params: dict[str, str] = {}
+    seen = 0
     while True:
-        start = _skip(text, pos, _SPACE + ",")
+        start = _SEPARATORS.match(text, pos).end()
         name = _TOKEN.match(text, start)
         if name is None:
             return params, start
-        equals = _skip(text, name.end(), _SPACE)
+        equals = _SPACES.match(text, name.end()).end()
         if equals >= len(text) or text[equals] != "=":
             return params, start  # a new scheme begins here
-        value_start = _skip(text, equals + 1, _SPACE)
-        if value_start < len(text) and text[value_start] == '"':
-            value, pos = _quoted(text, value_start)
+        value_start = _SPACES.match(text, equals + 1).end()
+        quoted = _QUOTED.match(text, value_start)
+        if quoted is not None:  # an unterminated quote takes the rest
+            value, pos = _ESCAPE.sub(r"\1", quoted.group(1)), quoted.end()
         else:  # token, or a lenient unquoted value such as a bare URL
-            end = value_start
-            while end < len(text) and text[end] not in _SPACE + ",":
-                end += 1
-            value, pos = text[value_start:end], end
-        params[name.group().lower()] = value
-
-
-def _quoted(text: str, pos: int) -> tuple[str, int]:
-    """A quoted-string starting at `pos` (the opening quote); backslash escapes the next char."""
-    out: list[str] = []
-    i = pos + 1
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if char == '"':
-            return "".join(out), i + 1
-        out.append(char)
-        i += 1
-    return "".join(out), i  # unterminated: take the rest
+            bare = _BARE_VALUE.match(text, value_start)
+            value, pos = bare.group(), bare.end()
+        seen += 1
+        if seen <= MAX_PARAMS:
+            params[name.group().lower()] = value
+        else:
+            return params, len(text)  # a flood of params: the rest of the header is not worth reading

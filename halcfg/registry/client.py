@@ -6,29 +6,50 @@ Listings are generators of pages, so a caller that only counts never holds a who
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
-import requests
-
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope
 from halcfg.registry.challenge import parse_challenges
-from halcfg.registry.errors import AuthRefused, NotV2, RegistryError, error_from_body
+from halcfg.registry.errors import AuthRefused, NotV2, RateLimited, RegistryError, error_from_body
 from halcfg.registry.names import Endpoint
-from halcfg.registry.transport import Transport
-
-_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
-_REL_NEXT = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))""", re.IGNORECASE)
+from halcfg.registry.transport import Reply, Transport
 
 
 def next_page_url(current: str, link_header: str | None) -> str | None:
-    """The absolute URL of the `rel="next"` link, resolved against the page that carried it."""
-    for match in _LINK.finditer(link_header or ""):
-        rel = _REL_NEXT.search(match.group(2))
-        if rel and "next" in (rel.group(1) or rel.group(2) or "").lower().split():
-            return urljoin(current, match.group(1).strip())
+    """The absolute URL of the `rel="next"` link, resolved against the page that carried it.
+
+    One left-to-right pass over at most _MAX_LINKS links (each `<` looked at once), so a hostile
+    60,000-character header costs what reading it costs, never a regex's backtracking."""
+    text = link_header or ""
+    start = text.find("<")
+    for _ in range(_MAX_LINKS):
+        if start < 0:
+            return None
+        end = text.find(">", start + 1)
+        if end < 0:
+            return None
+        following = text.find("<", end + 1)
+        params = text[end + 1 : following if following >= 0 else len(text)]
+        if _is_next(params):
+            return urljoin(current, text[start + 1 : end].strip())
+        start = following
     return None
+
+
+_MAX_LINKS = 16  # registries send one or two; the rest of a longer header is not read
+_MAX_LINK_PARAMS = 16
+
+
+def _is_next(params: str) -> bool:
+    """Whether `; rel="next"` (or `rel=next`, or a rel list holding next) is among the params."""
+    for param in params.split(";", _MAX_LINK_PARAMS)[:_MAX_LINK_PARAMS]:
+        name, equals, value = param.partition("=")
+        if equals and name.strip().lower() == "rel":
+            words = value.strip().rstrip(",").strip().strip('"').lower().split()
+            if "next" in words:
+                return True
+    return False
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -50,6 +71,9 @@ class Client:
         Raises NotV2, or a RegistryError for an answer that is neither 200 nor a usable 401."""
         url = self.endpoint.url("/v2/")
         response = self.transport.get(url)
+        if response.status_code == 429:
+            raise RateLimited("/v2/ answered 429 Too Many Requests even after retrying: nothing about this "
+                              "account was verified (not its credentials, not its repositories)")
         if response.status_code == 401:
             if not self.auth.adopt(parse_challenges(response.headers.get("WWW-Authenticate"))):
                 raise RegistryError("/v2/ answered 401 without a Basic or Bearer challenge", status=401,
@@ -97,33 +121,32 @@ class Client:
             if following is None:
                 return
             if not same_origin(following, url):
-                raise RegistryError(f"{path}: Link points to another host ({urlsplit(following).netloc})",
-                                    code="LINK_FOREIGN")
+                host = urlsplit(following).netloc.rpartition("@")[2]
+                raise RegistryError(f"{path}: Link points to another host ({host})", code="LINK_FOREIGN")
             if following in seen:
                 raise RegistryError(f"{path}: Link leads back to a page already read ({following})",
                                     code="LINK_LOOP")
             seen.add(following)
             url = following
 
-    def _get(self, url: str, scope: str) -> requests.Response:
+    def _get(self, url: str, scope: str) -> Reply:
         """GET with the scope's credentials; after a 401, re-authenticate once and retry."""
         response = self.transport.get(url, headers=self.auth.headers(scope))
         if response.status_code == 401 and self.auth.reauthenticate(
             response.headers.get("WWW-Authenticate"), scope
         ):
-            response.close()
             response = self.transport.get(url, headers=self.auth.headers(scope))
         return response
 
 
-def _looks_v2(response: requests.Response) -> bool:
+def _looks_v2(response: Reply) -> bool:
     """A 200 from /v2/ is a registry unless it is plainly a web page without the API header."""
     if "Docker-Distribution-API-Version" in response.headers:
         return True
     return not response.headers.get("Content-Type", "").startswith("text/html")
 
 
-def _names(response: requests.Response, key: str, what: str) -> list[str]:
+def _names(response: Reply, key: str, what: str) -> list[str]:
     """The list under `key` (null counts as empty); anything else is a malformed answer."""
     try:
         value = json.loads(response.content).get(key)

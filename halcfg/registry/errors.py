@@ -40,6 +40,27 @@ class Cancelled(RegistryError):
     """The probe was stopped (its overall deadline passed) before this request ran."""
 
 
+class TooLarge(RegistryError):
+    """An answer over the size cap for its kind (pages, tokens), counted after decompression."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="TOO_LARGE")
+
+
+class CredentialsWithheld(RegistryError):
+    """The token realm is not a safe place for the account's credentials; they were not sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="REALM_INSECURE")
+
+
+class RateLimited(RegistryError):
+    """The registry kept answering 429 where the probe starts: nothing could be checked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=429, code="TOOMANYREQUESTS")
+
+
 class AuthRefused(RegistryError):
     """The registry or its token server rejected the credentials (or wants some and got none)."""
 

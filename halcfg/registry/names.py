@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from halcfg.config.model import Account
-from halcfg.registry.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS
+from halcfg.registry.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS, Address
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,9 @@ class Endpoint:
         return self.base_url + path
 
 
-def endpoint_for(account: Account) -> Endpoint:
-    """The account's API endpoint; raises halcfg.registry.address.AddressError for an unparsable address."""
-    address = account.parsed_address
-    scheme = "http" if account.plain_http else address.scheme or "https"
+def endpoint_for(address: Address, plain_http: bool = False) -> Endpoint:
+    """Where the v2 API of the registry at `address` answers; `plain_http` forces http."""
+    scheme = "http" if plain_http else address.scheme or "https"
     if address.host in DOCKER_HUB_HOSTS:
         return Endpoint(scheme, DOCKER_HUB_API_HOST, docker_hub=True)
     return Endpoint(scheme, address.hostport, docker_hub=False)

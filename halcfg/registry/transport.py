@@ -13,20 +13,29 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
 
-from halcfg.registry.errors import Cancelled, TimedOut, TlsFailed, Unreachable
+from halcfg.registry.errors import Cancelled, RegistryError, TimedOut, TlsFailed, TooLarge, Unreachable
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_ATTEMPTS = 3
 BACKOFF = 0.25  # seconds before the first retry; doubles each time
 MAX_WAIT = 10.0  # a Retry-After longer than this is reported, not waited out
+MAX_CONNECTIONS_PER_HOST = 16  # what one account may hold open to its registry at once
+# Body caps after decompression, per kind of answer. A page of 1,000 names of 255 characters is
+# 260 kB, and registries that ignore `n` send every tag at once: 16 MiB leaves room for 60,000.
+PAGE_LIMIT = 16 * 2**20
+TOKEN_LIMIT = 2**20  # JWTs are a few kB
+ERROR_BODY_LIMIT = 64 * 2**10  # only a snippet of it is ever shown
+_CHUNK = 64 * 2**10
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -66,7 +75,9 @@ def tls_verify(insecure: bool, ca_file: Path | None) -> bool | str:
 
 
 def new_session(verify: bool | str, pool_size: int, base_url: str) -> requests.Session:
-    """A keep-alive session whose pools hold `pool_size` connections per host.
+    """A keep-alive session holding at most `pool_size` connections per host (capped at
+    MAX_CONNECTIONS_PER_HOST): a thread that finds them all busy waits for one to come back
+    rather than opening another, so no registry sees more than that many from one account.
 
     trust_env is off so requests does not re-read ~/.netrc and the proxy variables on every call
     (netrc would also override our Authorization); the proxies are taken from the environment once.
@@ -75,14 +86,29 @@ def new_session(verify: bool | str, pool_size: int, base_url: str) -> requests.S
     session.trust_env = False
     session.proxies = requests.utils.get_environ_proxies(base_url)
     session.verify = verify
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1), max_retries=0)
+    size = max(1, min(pool_size, MAX_CONNECTIONS_PER_HOST))
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, pool_block=True, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer read whole, within its size cap and time bound."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive
+    content: bytes
+    url: str
+
+
 class Transport:
-    """GETs with the account's timeout, retries on 429/502/503/504 and connection resets."""
+    """GETs with the account's timeout, retries on 429/502/503/504 and connection resets.
+
+    Each GET is bounded in time (clientTimeoutMillis for the whole answer, body included, and
+    the probe's deadline) and in size (the `limit` for its kind, counted after decompression).
+    """
 
     def __init__(
         self,
@@ -97,30 +123,52 @@ class Transport:
         self.deadline = deadline  # time.monotonic() value
         self.cancel = cancel or threading.Event()
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> requests.Response:
-        """The last response (a 429 or 5xx when retries ran out); transport failures raise."""
+    def get(self, url: str, headers: Mapping[str, str] | None = None, *, limit: int = PAGE_LIMIT) -> Reply:
+        """The last answer (a 429 or 5xx when retries ran out); transport failures raise.
+        A body over `limit` raises TooLarge; an error answer's body is cut at ERROR_BODY_LIMIT."""
         attempt = 1
         while True:
             final = attempt == MAX_ATTEMPTS
             try:
-                response = self.session.get(url, headers=headers, timeout=self._timeout())
+                reply = self._get_once(url, headers, limit)
             except requests.exceptions.SSLError as error:
                 raise TlsFailed(f"TLS handshake with {_host(url)} failed: {_reason(error)}") from None
-            except requests.exceptions.Timeout:
+            except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
                 raise TimedOut(f"{_host(url)} did not answer within {self._timeout_text()}") from None
-            except requests.exceptions.RequestException as error:
+            except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
+                raise RegistryError(f"{_host(url)} sent a body that does not decode (Content-Encoding)",
+                                    code="MALFORMED") from None
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
                 wait = backoff_seconds(attempt - 1, None)
                 if final or _no_connection(error) or not self._time_left_for(wait):
                     raise Unreachable(f"cannot connect to {_host(url)}: {_reason(error)}") from None
             else:
-                if response.status_code not in RETRY_STATUSES or final:
-                    return response
-                wait = backoff_seconds(attempt - 1, retry_after_seconds(response.headers.get("Retry-After")))
+                if reply.status_code not in RETRY_STATUSES or final:
+                    return reply
+                wait = backoff_seconds(attempt - 1, retry_after_seconds(reply.headers.get("Retry-After")))
                 if wait > MAX_WAIT or not self._time_left_for(wait):
-                    return response
-                response.close()
+                    return reply
             self._sleep(wait)
             attempt += 1
+
+    def _get_once(self, url: str, headers: Mapping[str, str] | None, limit: int) -> Reply:
+        timeout = self._timeout()
+        ends = time.monotonic() + timeout
+        response = self.session.get(url, headers=headers, timeout=timeout, stream=True)
+        error = response.status_code >= 300  # only a snippet is shown: cut, not refused
+        try:
+            body, whole = _read_body(response.raw, ERROR_BODY_LIMIT if error else limit, ends, cut=error)
+        except TooLarge as too_large:
+            response.close()
+            raise TooLarge(f"{urlsplit(url).path}: {too_large.message}") from None
+        except BaseException:
+            response.close()  # half read: the connection cannot be reused
+            raise
+        if whole:
+            response.raw.release_conn()
+        else:
+            response.close()
+        return Reply(response.status_code, response.headers, body, response.url)
 
     def _timeout(self) -> float:
         if self.cancel.is_set():
@@ -145,6 +193,35 @@ class Transport:
             raise Cancelled("the probe was stopped")
 
 
+def _read_body(raw: urllib3.HTTPResponse, limit: int, ends: float, *, cut: bool) -> tuple[bytes, bool]:
+    """(body, read to the end): the decoded body, one socket read at a time. Each read waits
+    at most until `ends`, and urllib3 decodes with max_length, so decompression never yields
+    more than one chunk past `limit`: neither a trickle nor a gzip bomb outlives the timeout or
+    the cap. Past `limit` the body is cut there when `cut`, else TooLarge is raised."""
+    declared = raw.headers.get("Content-Length", "")
+    if not cut and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"an answer of {int(declared):,} bytes is over the {limit:,}-byte limit")
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        remaining = ends - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        connection = raw.connection
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(remaining)
+        chunk = raw.read1(_CHUNK, decode_content=True)
+        if not chunk:
+            return b"".join(parts), True
+        size += len(chunk)
+        if size > limit:
+            if cut:
+                parts.append(chunk[: len(chunk) - (size - limit)])
+                return b"".join(parts), False
+            raise TooLarge(f"the answer is over the {limit:,}-byte limit (after decompression)")
+        parts.append(chunk)
+
+
 def _no_connection(error: Exception) -> bool:
     """Refused or unresolvable: trying again at once would only repeat it. (A reset of a kept-alive
     connection, by contrast, is worth one more try on a fresh one.)"""
@@ -153,7 +230,8 @@ def _no_connection(error: Exception) -> bool:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc
+    """host[:port] of `url`, never its userinfo."""
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")

@@ -33,9 +33,8 @@ def write_config(directory: Path, *accounts: dict[str, Any]) -> Path:
 
 
 def secret_file(directory: Path, name: str, content: str) -> str:
-    (directory / "secrets").mkdir(mode=0o700, exist_ok=True)
+    (directory / "secrets").mkdir(exist_ok=True)
     (directory / "secrets" / name).write_text(content)
-    (directory / "secrets" / name).chmod(0o600)  # as halcfg keeps them: validate warns about others
     return f"secrets/{name}"
 
 
@@ -131,8 +130,9 @@ def test_password_command_failure(tmp_path: Path, basic_registry) -> None:
 
 
 def test_token_auth_full_access(tmp_path: Path, token_setup) -> None:
-    registry, _ = token_setup
-    path = write_config(tmp_path, local("tok", registry, username="bob", passwordEnv="BOB_PW"))
+    registry, token_server = token_setup
+    path = write_config(tmp_path, local("tok", registry, username="bob", passwordEnv="BOB_PW",
+                                        caCertFile=str(token_server.ca_file)))
     code, report = probe(path, env={"BOB_PW": TOKEN_USERS["bob"]})
     assert code == 0, report
     tok = account_of(report, "tok")
@@ -258,8 +258,9 @@ def test_missing_credentials(tmp_path: Path, basic_registry) -> None:
 
 
 def test_token_auth_wrong_password(tmp_path: Path, token_setup) -> None:
-    registry, _ = token_setup
-    path = write_config(tmp_path, local("tok", registry, username="bob", passwordEnv="BOB_PW"))
+    registry, token_server = token_setup
+    path = write_config(tmp_path, local("tok", registry, username="bob", passwordEnv="BOB_PW",
+                                        caCertFile=str(token_server.ca_file)))
     code, report = probe(path, env={"BOB_PW": "not-bobs"})
     assert code == 1
     assert codes(report) == ["auth-refused"]
@@ -268,8 +269,9 @@ def test_token_auth_wrong_password(tmp_path: Path, token_setup) -> None:
 
 def test_catalog_forbidden_by_token_scope(tmp_path: Path, token_setup) -> None:
     """carol may pull team/* but not read the catalog: the registry answers insufficient_scope."""
-    registry, _ = token_setup
-    path = write_config(tmp_path, local("carol", registry, username="carol", passwordEnv="CAROL_PW"))
+    registry, token_server = token_setup
+    path = write_config(tmp_path, local("carol", registry, username="carol", passwordEnv="CAROL_PW",
+                                        caCertFile=str(token_server.ca_file)))
     code, report = probe(path, env={"CAROL_PW": TOKEN_USERS["carol"]})
     assert code == 1
     assert codes(report) == ["catalog-unavailable"]
@@ -277,8 +279,9 @@ def test_catalog_forbidden_by_token_scope(tmp_path: Path, token_setup) -> None:
 
 
 def test_listed_repositories_unknown_and_denied(tmp_path: Path, token_setup) -> None:
-    registry, _ = token_setup
+    registry, token_server = token_setup
     path = write_config(tmp_path, local("carol", registry, username="carol", passwordEnv="CAROL_PW",
+                                        caCertFile=str(token_server.ca_file),
                                         repositories=["team/api", "team/nope", "library/alpine"]))
     code, report = probe(path, env={"CAROL_PW": TOKEN_USERS["carol"]})
     assert code == 1

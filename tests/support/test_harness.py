@@ -36,6 +36,7 @@ def _token(token_server: TokenServer, user: str, *scopes: str) -> str:
         params={"service": token_server.service, "scope": list(scopes)},
         auth=(user, TOKEN_USERS[user]),
         timeout=5,
+        verify=str(token_server.ca_file),
     )
     response.raise_for_status()
     return response.json()["token"]
@@ -135,7 +136,7 @@ def test_token_server_refuses_bad_credentials(token_setup: tuple[Registry, Token
     _, token_server = token_setup
     for auth in [("bob", "wrong"), ("mallory", "x"), None]:
         response = requests.get(token_server.realm, params={"service": token_server.service},
-                                auth=auth, timeout=5)
+                                auth=auth, timeout=5, verify=str(token_server.ca_file))
         assert response.status_code == 401
         assert response.json()["errors"][0]["code"] == "UNAUTHORIZED"
 
@@ -169,7 +170,8 @@ def test_a_narrow_grant_meets_insufficient_scope(token_setup: tuple[Registry, To
 def test_token_server_grants_anonymous_pulls_only_when_asked(tmp_path: Path) -> None:
     token_server = TokenServer(tmp_path, {}, anonymous=True).start()
     try:
-        response = requests.get(token_server.realm, params={"scope": "repository:team/api:pull,push"}, timeout=5)
+        response = requests.get(token_server.realm, params={"scope": "repository:team/api:pull,push"}, timeout=5,
+                                verify=str(token_server.ca_file))
     finally:
         token_server.stop()
     assert response.status_code == 200

@@ -5,6 +5,10 @@ realm with `service`, repeatable `scope` and Basic credentials, get back an RS25
 header carries the signing certificate (`x5c`), which is how distribution 2.8 finds the key.
 Like real token servers it never refuses a scope: it grants the subset the user may have, and
 the registry answers `insufficient_scope` for the rest.
+
+It serves https (a throwaway CA in `ca_file`), as real token servers do: halcfg sends Basic
+credentials to a realm only over https (or plain http on the registry's own host and port).
+`tls=False` gives the plain-http realm tests of that refusal need.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import datetime
 import fnmatch
 import json
 import secrets
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from .ports import LOOPBACK
+from .tls import make_server_tls
 
 ANONYMOUS = ""
 """The `grants` key for requests without credentials (used when `anonymous=True`)."""
@@ -93,6 +99,7 @@ class TokenServer:
         grants: dict[str, list[str]] | None = None,
         expires_in: int = 300,
         anonymous: bool = False,
+        tls: bool = True,
     ) -> None:
         self.users = dict(users)
         self.grants = dict(grants or {})
@@ -102,6 +109,8 @@ class TokenServer:
         self.issuer = "halcfg-test-token-server"
         self.requests: list[dict[str, Any]] = []
         self._key, cert, self.cert_file = _rsa_key_and_cert(workdir)
+        self._tls = make_server_tls(workdir / "token-server-tls") if tls else None
+        self.ca_file: Path | None = self._tls.ca_file if self._tls else None
         self._x5c = [base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()]
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -112,7 +121,13 @@ class TokenServer:
         """Listen on 127.0.0.1 and a kernel-chosen port; `realm` is set once this returns."""
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler_class())
         self._server.daemon_threads = True
-        self.realm = f"http://{LOOPBACK}:{self._server.server_address[1]}/token"
+        scheme = "http"
+        if self._tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self._tls.cert_file, self._tls.key_file)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.realm = f"{scheme}://{LOOPBACK}:{self._server.server_address[1]}/token"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="token-server", daemon=True
         )

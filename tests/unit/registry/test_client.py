@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from halcfg.config.model import Account
+from halcfg.registry.address import parse_address
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope, token_lifetime
 from halcfg.registry.client import Client, next_page_url, same_origin
 from halcfg.registry.errors import (
@@ -39,13 +39,13 @@ from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED, TOKEN_USERS
     ],
 )
 def test_endpoint(address: str, plain_http: bool, base_url: str, hub: bool) -> None:
-    endpoint = endpoint_for(Account(index=0, name="a", address=address, plain_http=plain_http))
+    endpoint = endpoint_for(parse_address(address), plain_http)
     assert (endpoint.base_url, endpoint.docker_hub) == (base_url, hub)
 
 
 def test_docker_hub_one_part_names_take_library() -> None:
-    hub = endpoint_for(Account(index=0, name="a", address="index.docker.io"))
-    other = endpoint_for(Account(index=0, name="a", address="quay.io"))
+    hub = endpoint_for(parse_address("index.docker.io"))
+    other = endpoint_for(parse_address("quay.io"))
     assert repository_name(hub, "nginx") == "library/nginx"
     assert repository_name(hub, "myorg/app") == "myorg/app"
     assert repository_name(other, "nginx") == "nginx"
@@ -131,9 +131,9 @@ def test_error_from_html_and_empty_bodies() -> None:
 
 def client_for(url: str, username: str | None = None, password: str | None = None, *, page_size: int = 100,
                verify: bool | str = True, timeout: float = 5.0, deadline: float | None = None) -> Client:
-    endpoint = endpoint_for(Account(index=0, name="t", address=url))
+    endpoint = endpoint_for(parse_address(url))
     transport = Transport(new_session(verify, 4, endpoint.base_url), timeout=timeout, deadline=deadline)
-    return Client(endpoint, transport, Auth(transport, username, password), page_size)
+    return Client(endpoint, transport, Auth(transport, endpoint.base_url, username, password), page_size)
 
 
 def catalog(client: Client) -> list[str]:
@@ -184,7 +184,7 @@ def test_basic_auth_refused(basic_registry, user: str | None, password: str | No
 def test_bearer_tokens_cached_per_scope(token_setup) -> None:
     registry, token_server = token_setup
     token_server.requests.clear()
-    client = login(client_for(registry.url, "bob", TOKEN_USERS["bob"], page_size=2))
+    client = login(client_for(registry.url, "bob", TOKEN_USERS["bob"], page_size=2, verify=str(token_server.ca_file)))
     assert client.auth.scheme == "bearer"
     assert sorted(catalog(client)) == sorted(SEEDED)  # three pages, one token
     assert sorted(tags(client, "team/paged")) == sorted(SEEDED["team/paged"])
@@ -196,7 +196,7 @@ def test_bearer_tokens_cached_per_scope(token_setup) -> None:
 
 def test_bearer_insufficient_scope_reauthenticates_once_then_fails(token_setup) -> None:
     registry, token_server = token_setup
-    client = login(client_for(registry.url, "carol", TOKEN_USERS["carol"]))
+    client = login(client_for(registry.url, "carol", TOKEN_USERS["carol"], verify=str(token_server.ca_file)))
     assert sorted(tags(client, "team/api")) == sorted(SEEDED["team/api"])
     token_server.requests.clear()
     with pytest.raises(RegistryError) as caught:
@@ -207,7 +207,7 @@ def test_bearer_insufficient_scope_reauthenticates_once_then_fails(token_setup) 
 
 def test_expired_token_is_refetched(token_setup, monkeypatch: pytest.MonkeyPatch) -> None:
     registry, token_server = token_setup
-    client = login(client_for(registry.url, "bob", TOKEN_USERS["bob"]))
+    client = login(client_for(registry.url, "bob", TOKEN_USERS["bob"], verify=str(token_server.ca_file)))
     tags(client, "team/api")
     token_server.requests.clear()
     tags(client, "team/api")
@@ -219,9 +219,9 @@ def test_expired_token_is_refetched(token_setup, monkeypatch: pytest.MonkeyPatch
 
 
 def test_bearer_wrong_password(token_setup) -> None:
-    registry, _ = token_setup
+    registry, token_server = token_setup
     with pytest.raises(AuthRefused, match="refused the credentials"):
-        login(client_for(registry.url, "bob", "wrong"))
+        login(client_for(registry.url, "bob", "wrong", verify=str(token_server.ca_file)))
 
 
 def test_tls_verified_with_ca_file(tls_registry) -> None:

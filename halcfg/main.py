@@ -1,4 +1,5 @@
-"""Entry point: route `validate` straight to its fast path, everything else through typer.
+"""Entry point: route `validate` and `kubelet-credential-provider` straight to their fast paths,
+everything else through typer.
 
 `halcfg validate` runs on every commit from pre-commit, so it must not pay for typer, rich or
 the round-trip YAML loader; the other commands are interactive and can.
@@ -6,6 +7,7 @@ the round-trip YAML loader; the other commands are interactive and can.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -17,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         from halcfg.cli.validate import main as validate_main
 
         return validate_main(args[1:])
+    if args[:1] == ["kubelet-credential-provider"]:  # the kubelet starts it for pulls
+        from halcfg.cli.kubelet_provider import main as provider_main
+
+        return provider_main(args[1:])
     from halcfg.cli.app import run
 
     return run(args)
@@ -30,6 +36,7 @@ def exit_fast() -> None:
     tenth of `halcfg validate`'s run.
     """
     code = main()
+    atexit._run_exitfuncs()  # os._exit skips them: they stop what halcfg started (passwordCommand groups)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # the reader went away (`halcfg account list | head -1`)
             stream.flush()

@@ -26,15 +26,23 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def printable(text: str) -> str:
+    """`text` with control characters escaped (\\x1b, \\x00, \\u2028...): what a file or a
+    registry put in a value cannot move the cursor, recolour or forge a line on a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def render_text(findings: Iterable[Finding]) -> str:
-    """`file:line:col: error [code] message`, then the fix indented under it."""
+    """`file:line:col: error [code] message`, then the fix indented under it; control characters escaped."""
     lines = []
     for finding in findings:
         where = finding.location.where()
         head = f"{where}: " if where else ""
-        lines.append(f"{head}{finding.severity.name.lower()} [{finding.code}] {finding.message}")
+        lines.append(printable(f"{head}{finding.severity.name.lower()} [{finding.code}] {finding.message}"))
         if finding.remediation:
-            lines.append(f"    fix: {finding.remediation}")
+            lines.append(f"    fix: {printable(finding.remediation)}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from halcfg import __version__
-from halcfg.cli import account, init, match, probe, provider, schema, validate
+from halcfg.cli import account, init, kubelet_provider, match, probe, provider, schema, validate
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE
 
@@ -45,13 +45,16 @@ schema.register(app)
 validate.register(app)
 probe.register(app)
 match.register(app)
+kubelet_provider.register(app)
 app.add_typer(provider.app, name="provider")
 app.add_typer(account.app, name="account")
 
 
 def fail(message: str) -> int:
-    """One line on stderr, exit 2: the shape of every usage or I/O error."""
-    print(f"halcfg: error: {message}", file=sys.stderr)
+    """One line on stderr, exit 2: the shape of every usage or I/O error (control characters escaped)."""
+    from halcfg.report import printable
+
+    print(f"halcfg: error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 

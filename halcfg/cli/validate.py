@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
         try:
             found = check_file(path, options.strict)
         except LoadError as error:
-            print(f"halcfg: error: {error}", file=sys.stderr)
+            print(f"halcfg: error: {report.printable(str(error))}", file=sys.stderr)
             worst = EXIT_USAGE
             continue
         findings += found
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
             if found:
                 print(report.render_text(found))
             if not options.quiet:
-                print(f"{path}: {report.summary(found)}")
+                print(report.printable(f"{path}: {report.summary(found)}"))
     if not text_out:
         print(report.render_json(findings, files=[str(p) for p in files], exit_code=worst))
     return worst

@@ -7,11 +7,13 @@ events, so a finding can point at `file:line:col` without a second parse.
 
 Scalars resolve as YAML 1.2's core schema does (ruamel's default): `yes` is a string,
 `true` a boolean. Anything hostile (duplicate keys, an alias bomb, a huge file, bytes that
-are not UTF-8) is a LoadError naming the spot, never a traceback.
+are not UTF-8, control characters, nesting past MAX_DEPTH, numbers thousands of digits long, keys
+that are not text) is a LoadError naming the spot, never a traceback.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from halcfg.errors import LoadError
 
 MAX_BYTES = 8 * 1024 * 1024  # a 1,000-account file is ~250 KB; anything near this is a mistake
 MAX_NODES = 1_000_000  # nodes after alias expansion: stops billion-laughs documents
+MAX_DEPTH = 64  # nested collections: the schema needs 5; every later stage may then recurse freely
+MAX_NUMBER = 100  # characters in a plain number: far past any port or timeout, and cheap to print
 
 Position = tuple[int, int]  # 1-based line, column
 
@@ -72,18 +76,17 @@ class Document:
 
 
 def read_text(path: Path) -> str:
-    """The file as text; LoadError for missing, huge or non-UTF-8 files."""
+    """The file as text; LoadError for a missing, huge, non-regular or non-UTF-8 file."""
+    from halcfg import regularfile
+
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise LoadError(
-                f"{path}: file is {size / 1e6:.1f} MB; accounts files are limited to {MAX_BYTES // 2**20} MiB"
-            )
-        raw = path.read_bytes()
+        raw = regularfile.read(path, MAX_BYTES)
     except FileNotFoundError:
         raise LoadError(f"{path}: no such file (create one with `halcfg init`)") from None
     except IsADirectoryError:
         raise LoadError(f"{path}: is a directory, not an accounts file") from None
+    except regularfile.FileTooLarge:
+        raise LoadError(f"{path}: file is over {MAX_BYTES // 2**20} MiB; accounts files are not this large") from None
     except OSError as error:
         raise LoadError(f"{path}: cannot read: {error.strerror}") from None
     return decode(raw, path)
@@ -110,12 +113,28 @@ def parse(text: str, path: Path) -> Document:
     or list of plain data."""
     if len(text) > MAX_BYTES:
         raise LoadError(f"{path}: text is over {MAX_BYTES // 2**20} MiB; accounts files are not this large")
-    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         return _Builder(path).build(text)
     except MarkedYAMLError as error:
         raise LoadError(_yaml_error_line(path, text, error)) from None
+    except ReaderError as error:  # a character YAML forbids (NUL, other control bytes)
+        line, col = _position(text, error.position)
+        raise LoadError(
+            f"{path}:{line}:{col}: character U+{error.character:04X} is not allowed in YAML ({error.reason}); "
+            "remove it, or write it as an escape inside double quotes"
+        ) from None
+    except YAMLError as error:  # anything else libyaml refuses, still as one line
+        raise LoadError(f"{path}: not YAML: {str(error).splitlines()[0]}") from None
+
+
+def _position(text: str, index: int) -> Position:
+    """1-based line and column of character `index` (any of YAML's line breaks ends a line)."""
+    before = text[:index]
+    start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1, index - start + 1
 
 
 def _yaml_error_line(path: Path, text: str, error: Any) -> str:
@@ -144,6 +163,9 @@ def _plain(value: str) -> Any:
         return special
     first = value[0]
     if first.isdigit() or first in "-+.":
+        if len(value) > MAX_NUMBER and (_INT.fullmatch(value) or _HEX.fullmatch(value) or _OCT.fullmatch(value)
+                                        or _FLOAT.fullmatch(value)):
+            raise _NumberTooLong(value)
         if _INT.fullmatch(value):
             return int(value)
         if _FLOAT.fullmatch(value):
@@ -155,14 +177,20 @@ def _plain(value: str) -> Any:
     return value
 
 
+class _NumberTooLong(Exception):
+    """A plain scalar that reads as a number of more than MAX_NUMBER characters."""
+
+
 class _Builder:
     """Turns libyaml events into plain data, recording positions and bounding alias expansion."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.marks: dict[int, Any] = {}
-        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded node count)
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, expanded nodes, height)
         self.nodes = 0
+        self.stack: list[_Frame] = []
+        self.scalar_mark: Any = None
 
     def where(self, mark: Any) -> str:
         return f"{self.path}:{mark.line + 1}:{mark.column + 1}"
@@ -178,34 +206,48 @@ class _Builder:
             parser_class = _pure_parser(YAML)
 
         parser = parser_class(text)
+        root = _Frame([], [], None)
+        self.stack = [root]
+        try:
+            self.read_events(parser.get_event, events)
+        except _NumberTooLong as error:
+            raise LoadError(
+                f"{self.where(self.scalar_mark)}: a number {len(str(error)):,} characters long; "
+                "numbers in an accounts file are short (quote it if it is text)"
+            ) from None
+        if not root.container or root.container[0] is None:
+            raise LoadError(f"{self.path}: file is empty; start one with `halcfg init`")
+        return Document(self.path, root.container[0], self.marks)
+
+    def read_events(self, get_event: Any, events: Any) -> None:
         scalar, mapping_start, sequence_start, alias = (
             events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent, events.AliasEvent,
         )
         collection_end = (events.MappingEndEvent, events.SequenceEndEvent)
-        root = _Frame([], [], None)
-        stack = [root]
+        stack = self.stack
         documents = 0
-        get_event = parser.get_event
         while True:
             event = get_event()
             kind = type(event)
             if kind is scalar:
                 value = event.value
+                mark = self.scalar_mark = event.start_mark
                 if event.ctag is not None:
                     if event.tag not in _STR_TAGS:
                         raise LoadError(
-                            f"{self.where(event.start_mark)}: tag {event.tag} is not supported; "
+                            f"{self.where(mark)}: tag {event.tag} is not supported; "
                             "accounts files hold plain data"
                         )
                 elif not event.style and event.implicit[0]:
                     value = _plain(value)
                 self.nodes += 1
                 if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
+                    self.anchors[event.anchor] = (value, 1, 0)
                 frame = stack[-1]
-                mark = event.start_mark
                 if frame.is_map:  # the common case, inlined: a key or its value
                     if frame.key_mark is None:
+                        if type(value) is not str:
+                            raise self.key_error(event.value, value, mark)
                         frame.key, frame.key_mark = value, mark
                         continue
                     key = frame.key
@@ -218,6 +260,8 @@ class _Builder:
             elif kind is mapping_start or kind is sequence_start:
                 if event.ctag is not None and event.tag not in _COLLECTION_TAGS:
                     raise LoadError(f"{self.where(event.start_mark)}: tag {event.tag} is not supported")
+                if len(stack) > MAX_DEPTH:
+                    raise self.depth_error(event.start_mark)
                 container: Any = {} if kind is mapping_start else []
                 table: Any = {} if kind is mapping_start else []
                 self.marks[id(container)] = table
@@ -225,20 +269,26 @@ class _Builder:
                 stack.append(_Frame(container, table, event.start_mark, event.anchor, self.nodes))
             elif kind in collection_end:
                 frame = stack.pop()
+                parent = stack[-1]
+                parent.height = max(parent.height, frame.height + 1)
                 if frame.anchor:
-                    self.anchors[frame.anchor] = (frame.container, self.nodes - frame.first_node + 1)
-                self.add(stack[-1], frame.container, frame.mark)
+                    self.anchors[frame.anchor] = (frame.container, self.nodes - frame.first_node + 1, frame.height)
+                self.add(parent, frame.container, frame.mark)
             elif kind is alias:
                 mark = event.start_mark
                 if event.anchor not in self.anchors:
                     raise LoadError(f"{self.where(mark)}: alias *{event.anchor} has no anchor before it")
-                value, size = self.anchors[event.anchor]
+                value, size, height = self.anchors[event.anchor]
                 self.nodes += size
                 if self.nodes > MAX_NODES:
                     raise LoadError(
                         f"{self.where(mark)}: aliases expand past {MAX_NODES:,} nodes (an alias bomb?)"
                     )
-                self.add(stack[-1], value, mark)
+                if len(stack) + height > MAX_DEPTH + 1:
+                    raise self.depth_error(mark)
+                frame = stack[-1]
+                frame.height = max(frame.height, height + 1)
+                self.add(frame, value, mark)
             elif kind is events.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -248,9 +298,16 @@ class _Builder:
                     )
             elif kind is events.StreamEndEvent:
                 break
-        if not root.container or root.container[0] is None:
-            raise LoadError(f"{self.path}: file is empty; start one with `halcfg init`")
-        return Document(self.path, root.container[0], self.marks)
+
+    def depth_error(self, mark: Any) -> LoadError:
+        return LoadError(f"{self.where(mark)}: nested more than {MAX_DEPTH} levels deep; accounts files are shallow")
+
+    def key_error(self, source: str, value: Any, mark: Any) -> LoadError:
+        """Keys are names: `null:`, `1:` or `true:` would be a null, number or boolean key."""
+        kind = "null" if value is None else "true/false" if isinstance(value, bool) else "a number"
+        return LoadError(
+            f"{self.where(mark)}: key {source!r} reads as {kind}, not text; keys are names (quote it if that is meant)"
+        )
 
     def add(self, frame: _Frame, value: Any, mark: Any) -> None:
         container = frame.container
@@ -261,11 +318,13 @@ class _Builder:
         if frame.key_mark is None:  # this value is a key
             if isinstance(value, (dict, list)):
                 raise LoadError(f"{self.where(mark)}: a mapping key must be a plain value")
+            if type(value) is not str:  # an alias of a null, number or boolean
+                raise self.key_error(json.dumps(value), value, mark)
             frame.key, frame.key_mark = value, mark
             return
         key, key_mark = frame.key, frame.key_mark
         frame.key = frame.key_mark = None
-        if key == "<<" and isinstance(value, (dict, list)):
+        if key == "<<":
             self.merge(frame, value, mark)
             return
         if key in container and key not in frame.merged:
@@ -279,7 +338,7 @@ class _Builder:
         """YAML merge keys (`<<: *defaults`): the mapping's own keys win, wherever they stand."""
         for source in value if isinstance(value, list) else [value]:
             if not isinstance(source, dict):
-                raise LoadError(f"{self.where(mark)}: `<<` merges mappings only")
+                raise LoadError(f"{self.where(mark)}: `<<` merges mappings only, not {json.dumps(source)[:40]}")
             source_marks = self.marks.get(id(source), {})
             for key, item in source.items():
                 if key not in frame.container:
@@ -291,7 +350,8 @@ class _Builder:
 class _Frame:
     """A mapping or sequence being built, with the key waiting for its value."""
 
-    __slots__ = ("anchor", "container", "first_node", "is_map", "key", "key_mark", "mark", "merged", "table")
+    __slots__ = ("anchor", "container", "first_node", "height", "is_map", "key", "key_mark", "mark", "merged",
+                 "table")
 
     def __init__(self, container: Any, table: Any, mark: Any, anchor: str | None = None, first_node: int = 0):
         self.container, self.table, self.mark = container, table, mark
@@ -299,6 +359,7 @@ class _Frame:
         self.anchor, self.first_node = anchor, first_node
         self.key: Any = None
         self.key_mark: Any = None
+        self.height = 0  # collections nested inside, for the depth bound through aliases
         self.merged: set[Any] = set()
 
 

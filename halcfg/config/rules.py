@@ -8,6 +8,8 @@ can trust types.
 from __future__ import annotations
 
 import re
+import shlex
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -217,13 +219,19 @@ def ecr_keys(config: Config, strict: bool) -> Iterator[Finding]:
             )
 
 
+SECRET_FILE_MAX = 64 * 1024  # as credentials.resolve reads them
+CA_FILE_MAX = 1024 * 1024  # Debian's whole CA bundle is ~220 KB
+_Read = tuple[bytes, int] | OSError  # (content, st_mode) or why it could not be read
+
+
 def files(config: Config, strict: bool) -> Iterator[Finding]:
-    reads: dict[Path, bytes | OSError] = {}  # accounts often share a file: read each once
+    reads: dict[Path, _Read] = {}  # accounts often share a file: read each once
+    folders: set[Path] = set()  # secret folders already warned about
     for account in config.accounts:
         if account.password_file:
-            yield from _file(config, account, "passwordFile", account.password_file, True, reads)
+            yield from _file(config, account, "passwordFile", account.password_file, True, reads, folders)
         if account.ca_cert_file:
-            yield from _file(config, account, "caCertFile", account.ca_cert_file, False, reads)
+            yield from _file(config, account, "caCertFile", account.ca_cert_file, False, reads, folders)
             if account.insecure_registry:
                 yield _finding(
                     Severity.WARNING, "ca-cert-ignored", account, "caCertFile",
@@ -232,13 +240,16 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
                 )
         if account.ecr and account.ecr.secret_access_key_file:
             key_file = account.ecr.secret_access_key_file
-            yield from _file(config, account, "ecr.secretAccessKeyFile", key_file, True, reads)
+            yield from _file(config, account, "ecr.secretAccessKeyFile", key_file, True, reads, folders)
 
 
-def _read(path: Path, reads: dict[Path, bytes | OSError]) -> bytes:
+def _read(path: Path, limit: int, reads: dict[Path, _Read]) -> tuple[bytes, int]:
+    from halcfg import regularfile
+
     if path not in reads:
         try:
-            reads[path] = path.read_bytes()
+            content, info = regularfile.read_with_stat(path, limit)
+            reads[path] = (content, info.st_mode)
         except OSError as error:
             reads[path] = error
     found = reads[path]
@@ -248,25 +259,44 @@ def _read(path: Path, reads: dict[Path, bytes | OSError]) -> bytes:
 
 
 def _file(
-    config: Config, account: Account, key: str, value: str, secret: bool, reads: dict[Path, bytes | OSError]
+    config: Config, account: Account, key: str, value: str, secret: bool, reads: dict[Path, _Read],
+    folders: set[Path],
 ) -> Iterator[Finding]:
+    from halcfg import regularfile
+
     path = resolve_path(value, config.base_dir)
     try:
-        content = _read(path, reads)
+        content, mode = _read(path, SECRET_FILE_MAX if secret else CA_FILE_MAX, reads)
     except FileNotFoundError:
         yield _finding(
             Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})",
             "create the file, or fix the path (relative paths start at the accounts file's folder)",
         )
         return
+    except (regularfile.NotRegularFile, regularfile.FileTooLarge) as error:
+        what = "the password or key" if secret else "the PEM certificates"
+        yield _finding(
+            Severity.ERROR, "file-unreadable", account, key, f"{key} {value!r} {error.strerror}",
+            f"point {key} at a regular file holding only {what}",
+        )
+        return
     except OSError as error:
         yield _finding(
             Severity.ERROR, "file-unreadable", account, key, f"{key} {value!r} cannot be read: {error.strerror}",
-            f"make it readable by the user running halcfg (chmod 600 {path})",
+            f"make it readable by the user running halcfg: {chmod_fix(path, 0o600)}",
         )
         return
     if not secret:
         return
+    yield from _open_to_others(account, key, f"{key} {value!r}", path, mode, 0o600)
+    folder = config.base_dir / "secrets"
+    if path.parent == folder and folder not in folders:
+        folders.add(folder)
+        try:
+            folder_mode = folder.stat().st_mode
+        except OSError:
+            folder_mode = 0
+        yield from _open_to_others(account, key, "its folder secrets/", folder, folder_mode, 0o700)
     if not content.strip():
         yield _finding(
             Severity.WARNING, "file-empty", account, key, f"{key} {value!r} is empty",
@@ -276,8 +306,30 @@ def _file(
         yield _finding(
             Severity.WARNING, "file-trailing-whitespace", account, key,
             f"{key} {value!r} ends in whitespace, which registries take as part of the password",
-            f"strip it: perl -0pi -e 's/\\s+\\z//' {value}",
+            f"strip it (the file keeps its mode): {strip_whitespace_fix(path)}",
         )
+
+
+def _open_to_others(account: Account, key: str, what: str, path: Path, mode: int, wanted: int) -> Iterator[Finding]:
+    """ssh's rule for keys: a secret that group or others can read (or replace) is a warning."""
+    if mode & 0o077:
+        who = " and ".join(name for name, bits in (("group", 0o070), ("others", 0o007)) if mode & bits)
+        yield _finding(
+            Severity.WARNING, "file-permissions", account, key,
+            f"{what} is open to {who} (mode {stat.S_IMODE(mode):04o})",
+            f"keep secrets to yourself: {chmod_fix(path, wanted)}",
+        )
+
+
+def chmod_fix(path: Path, mode: int) -> str:
+    return f"chmod {mode:o} {shlex.quote(str(path))}"
+
+
+def strip_whitespace_fix(path: Path) -> str:
+    """The one command that strips trailing whitespace from a password file in place: same inode,
+    so the file keeps its mode and owner (a printf-and-mv would leave a new 0644 file)."""
+    script = "import sys; f = open(sys.argv[1], 'r+b'); d = f.read().rstrip(); f.seek(0); f.write(d); f.truncate()"
+    return f"python3 -c {shlex.quote(script)} {shlex.quote(str(path))}"
 
 
 RULES: tuple[Rule, ...] = (

@@ -17,6 +17,7 @@ from typing import Any
 from halcfg.config.fields import BY_KEY, FIELDS, PASSWORD_SOURCES, SECRET_KEYS
 from halcfg.config.model import Account
 from halcfg.credentials.redact import MASK, hide_userinfo
+from halcfg.report import printable
 
 FORMATS = ("text", "json", "yaml")
 _KNOWN_KEYS = frozenset(part for f in FIELDS for part in f.path)  # any key an account or its blocks may hold
@@ -56,10 +57,10 @@ def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -
         return json.dumps(data, indent=2)
     if fmt == "yaml":
         return _yaml(data)
-    lines = [f"account {data.get('name')}" + (" (primary)" if primary else "")]
+    lines = [f"account {printable(str(data.get('name')))}" + (" (primary)" if primary else "")]
     data.setdefault("address", f"{DEFAULT_ADDRESS} (default)")
     data.setdefault("registryType", f"{registry_type(raw)} (from the address)")
-    lines += [f"  {key}: {value}" for key, value in _flatten(data) if key != "name"]
+    lines += [f"  {printable(key)}: {printable(value)}" for key, value in _flatten(data) if key != "name"]
     return "\n".join(lines)
 
 
@@ -71,8 +72,9 @@ def render_list(accounts: Sequence[Mapping[str, Any]], fmt: str, *, primary: str
     rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
     for raw in accounts:
         name = str(raw.get("name"))
-        rows.append((name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", DEFAULT_ADDRESS))),
-                     registry_type(raw), _credential(raw)))
+        row = (name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", DEFAULT_ADDRESS))),
+               registry_type(raw), _credential(raw))
+        rows.append(tuple(printable(cell) for cell in row))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]

@@ -3,15 +3,20 @@ the account names: inline, a file, a command, an environment variable, or ECR.
 
 Shared by the probe, render and the Drone extension. Failures are CredentialError with a
 message already redacted and a remediation, so callers turn them into findings as they are.
-Files are read as they are (a trailing newline stays, as clouddriver reads them);
-passwordCommand output is trimmed.
+Files are read as they are (a trailing newline stays, as clouddriver reads them), if they are
+regular files of at most PASSWORD_FILE_MAX bytes; passwordCommand output is trimmed, capped,
+and the command's whole process group is gone when it returns.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import selectors
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +25,9 @@ from halcfg.config.model import Account, resolve_path
 from halcfg.credentials.redact import redact
 
 _STDERR_LINES = 5
+PASSWORD_FILE_MAX = 64 * 1024  # a GCP JSON key is ~2.3 KB; a password file larger than this is a mistake
+COMMAND_OUTPUT_MAX = 64 * 1024  # per stream: a passwordCommand that prints more is not printing a password
+_EXIT_GRACE = 1.0  # seconds to drain pipes once the command exited and its group was killed
 
 
 @dataclass(frozen=True)
@@ -57,9 +65,11 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
 
 
 def read_password_file(name: str, base_dir: Path) -> str:
+    from halcfg import regularfile
+
     path = resolve_path(name, base_dir)
     try:
-        text = path.read_bytes().decode("utf-8")  # bytes as they are: no newline translation
+        text = regularfile.read(path, PASSWORD_FILE_MAX).decode("utf-8")  # as they are: no newline translation
     except FileNotFoundError:
         raise CredentialError(
             "password-file-missing", f"passwordFile {name} does not exist ({path})",
@@ -87,8 +97,9 @@ def read_env(name: str) -> str:
 
 
 def _run_password_command(account: Account, base_dir: Path, timeout: float) -> str:
-    """Run passwordCommand with `sh -c` in the accounts file's folder; its whole process group
-    is killed on timeout so a hung helper cannot outlive the probe."""
+    """Run passwordCommand with `sh -c` in the accounts file's folder, in a process group of its
+    own: `timeout` bounds the whole run (a background child holding the pipes open included),
+    each output stream is capped, and every process left in the group is killed when it ends."""
     command = account.password_command or ""
     try:
         process = subprocess.Popen(
@@ -100,17 +111,24 @@ def _run_password_command(account: Account, base_dir: Path, timeout: float) -> s
             "password-command-failed", f"passwordCommand cannot start: {error.strerror}",
             "Check that sh exists and the accounts file's folder is accessible.",
         ) from None
+    _running.add(process)
     try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        out, err, finished = _collect(process, timeout)
+    finally:
+        _kill_group(process)
+        _running.discard(process)
+    if len(out) > COMMAND_OUTPUT_MAX:
+        raise CredentialError(
+            "password-command-failed", f"passwordCommand printed more than {COMMAND_OUTPUT_MAX // 1024} KiB on stdout",
+            "The command must print only the password on stdout.",
+        )
+    if not finished:
         raise CredentialError(
             "password-command-failed", f"passwordCommand did not finish within {timeout:g} s",
             "Make the command non-interactive (no prompts) and fast, or resolve the secret beforehand.",
-        ) from None
+        )
     password = out.decode("utf-8", "replace").strip()
-    stderr = _tail(redact(err.decode("utf-8", "replace"), [password, account.password]))
+    stderr = _tail(redact(err[:COMMAND_OUTPUT_MAX].decode("utf-8", "replace"), [password, account.password]))
     if process.returncode != 0:
         raise CredentialError(
             "password-command-failed",
@@ -124,6 +142,67 @@ def _run_password_command(account: Account, base_dir: Path, timeout: float) -> s
             "The command must print the password on stdout.",
         )
     return password
+
+
+# Commands still running, so a halcfg that ends first (a probe past --timeout) kills them too.
+_running: set[subprocess.Popen[bytes]] = set()
+
+
+@atexit.register
+def _kill_running() -> None:
+    for process in list(_running):
+        _signal_group(process)
+
+
+def _collect(process: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes, bool]:
+    """(stdout, stderr, whether sh exited in time), each stream read up to one byte past the cap.
+
+    Reading stops at the deadline even when a child the command left in the background keeps
+    the pipes open; once sh itself exits, its group is killed and the pipes get a short grace.
+    """
+    assert process.stdout is not None and process.stderr is not None
+    deadline = time.monotonic() + timeout
+    out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
+    out, err = bytearray(), bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(out_fd, selectors.EVENT_READ, out)
+        selector.register(err_fd, selectors.EVENT_READ, err)
+        while selector.get_map() and len(out) <= COMMAND_OUTPUT_MAX:
+            if process.poll() is not None and deadline > time.monotonic() + _EXIT_GRACE:
+                _signal_group(process)  # sh is done: what it left running must not hold us
+                deadline = time.monotonic() + _EXIT_GRACE
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for key, _ in selector.select(min(left, 0.05)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fd)
+                elif len(key.data) <= COMMAND_OUTPUT_MAX:  # past the cap, stderr is drained and dropped
+                    key.data.extend(chunk[: COMMAND_OUTPUT_MAX + 1 - len(key.data)])
+    if len(out) > COMMAND_OUTPUT_MAX:
+        return bytes(out), bytes(err), True  # no password is that long: no need to wait for the rest
+    try:
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return bytes(out), bytes(err), False
+    return bytes(out), bytes(err), True
+
+
+def _signal_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL every process left in the command's group, reap sh, close our pipe ends."""
+    _signal_group(process)
+    if process.returncode is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _tail(text: str) -> str:

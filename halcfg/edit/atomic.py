@@ -20,16 +20,17 @@ from halcfg.errors import UsageError
 LOCK_TIMEOUT = 120.0  # seconds; an edit holding the lock runs at most one probe
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None, follow_symlinks: bool = True) -> None:
     """Put `data` at `path` through a temp file in the same folder: write, fsync, rename.
 
     `mode` forces the permission bits (0o600 for secrets); otherwise an existing file keeps
     its mode and owner and a new one gets the umask's default. A symlink stays a symlink:
-    the file it points to is the one replaced.
+    the file it points to is the one replaced — unless `follow_symlinks` is false (caches in
+    the user's own folders), when the link itself is replaced and nothing is written through it.
     """
-    target = Path(os.path.realpath(path))
+    target = Path(os.path.realpath(path)) if follow_symlinks else Path(os.path.abspath(path))
     try:
-        old = target.stat()
+        old = target.stat() if follow_symlinks else None
     except FileNotFoundError:
         old = None
     if mode is None:

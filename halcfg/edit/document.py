@@ -21,6 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 
 from halcfg.config import load as loader
 from halcfg.config.fields import PASSWORD_SOURCES
@@ -119,7 +120,10 @@ def parse(text: str, path: Path, *, bom: bool = False) -> Document:
     if not isinstance(data, dict):
         raise LoadError(f"{path}:1:1: the top level is a {type(data).__name__}, not a mapping; see `halcfg init`")
     yaml = _yaml(text)
-    tree = yaml.load(text.replace("\r\n", "\n"))
+    try:
+        tree = yaml.load(text.replace("\r\n", "\n"))
+    except YAMLError as error:  # what the strict reader let through and ruamel's round trip refuses
+        raise LoadError(f"{path}: cannot edit this file: {str(error).splitlines()[0]}") from None
     nested = re.search(r"\n( +)\S", text)
     json_indent = len(nested.group(1)) if nested else None
     return Document(path, text, tree, yaml, json_indent, _dump(yaml, tree, json_indent), bom)

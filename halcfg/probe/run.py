@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from halcfg.config.model import Account, Config, resolve_path
@@ -433,7 +434,7 @@ class _AccountProbe:
         """A registry failure as a finding; `kind` is "account", "catalog" or "repository"."""
         severity, code, message, remediation = _classify(error, kind, repository, listed)
         if code in _AUTH_CODES or getattr(error, "status", None) == 401:
-            remediation = _whitespace_hint(self.password, self.account) or remediation
+            remediation = _whitespace_hint(self.password, self.account, self.runner.config.base_dir) or remediation
         self.add(severity, code, message, remediation)
 
 
@@ -514,14 +515,16 @@ def _classify(error: Exception, kind: str, repository: str | None, listed: bool)
     return Severity.ERROR, "registry-error", text, "Check the registry's health; the probe cannot tell more."
 
 
-def _whitespace_hint(password: str | None, account: Account) -> str | None:
+def _whitespace_hint(password: str | None, account: Account, base_dir: Path) -> str | None:
     """Halyard's hint: invisible whitespace around a password is the usual cause of a refusal."""
     if not password:
         return None
     if account.password_file and password.endswith("\n"):
-        return (f"Your password file has a trailing newline; many editors add one. Strip it with: "
-                f"printf %s \"$(cat {account.password_file})\" > {account.password_file}.tmp && "
-                f"mv {account.password_file}.tmp {account.password_file}")
+        from halcfg.config.rules import strip_whitespace_fix
+
+        path = resolve_path(account.password_file, base_dir)
+        return ("Your password file has a trailing newline; many editors add one. "
+                f"Strip it with: {strip_whitespace_fix(path)}")
     for where, char in (("trailing", password[-1]), ("leading", password[0])):
         if char.isspace():
             return (f"Your registry password has {where} whitespace; if this is unintentional, this may be "

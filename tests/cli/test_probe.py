@@ -33,8 +33,9 @@ def write_config(directory: Path, *accounts: dict[str, Any]) -> Path:
 
 
 def secret_file(directory: Path, name: str, content: str) -> str:
-    (directory / "secrets").mkdir(exist_ok=True)
+    (directory / "secrets").mkdir(mode=0o700, exist_ok=True)
     (directory / "secrets" / name).write_text(content)
+    (directory / "secrets" / name).chmod(0o600)  # as halcfg keeps them: validate warns about others
     return f"secrets/{name}"
 
 

@@ -37,7 +37,28 @@ def findings(path: Path, *flags: str) -> tuple[int, list[dict]]:
 def test_example_is_valid_and_exits_zero() -> None:
     result = run_cli("validate", EXAMPLE)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == f"{EXAMPLE}: no problems"
+    assert "error" not in result.stdout
+
+
+def test_secrets_open_to_others_warn_with_the_chmod_that_fixes_them(tmp_path: Path) -> None:
+    """As git checks it out (0644 files, a 0755 folder), the example's secrets warn like ssh keys do;
+    the fixes validate prints, run as printed, leave nothing to say."""
+    example = tmp_path / "ex ample"
+    shutil.copytree(EXAMPLE.parent, example)
+    (example / "secrets").chmod(0o755)
+    for secret in (example / "secrets").iterdir():
+        secret.chmod(0o644)
+    code, found = findings(example / "halcfg.yaml")
+    assert code == 0 and {f["code"] for f in found} == {"file-permissions"}, found
+    fixes = {f["remediation"].removeprefix("keep secrets to yourself: ") for f in found}
+    assert f"chmod 700 '{example}/secrets'" in fixes
+    assert f"chmod 600 '{example}/secrets/dockerhub.password'" in fixes
+    import subprocess
+
+    for fix in fixes:
+        subprocess.run(fix, shell=True, check=True)
+    assert findings(example / "halcfg.yaml") == (0, [])
+    assert run_cli("validate", example / "halcfg.yaml").stdout.strip() == f"{example}/halcfg.yaml: no problems"
 
 
 def test_default_file_comes_from_config_flag_env_or_cwd(tmp_path: Path) -> None:
@@ -262,15 +283,19 @@ def test_text_report_points_at_file_line_col_and_says_how_to_fix(tmp_path: Path)
 
 
 def test_password_file_whitespace_hint_strips_it(tmp_path: Path) -> None:
-    (tmp_path / "newline.txt").write_text("token \n")
-    path = accounts_file(tmp_path, HUB.replace("passwordEnv: HUB_TOKEN", "passwordFile: newline.txt"))
+    secret = tmp_path / "it's a secret" / "newline.txt"  # the fix quotes the path
+    secret.parent.mkdir()
+    secret.write_text("token \r\n")
+    secret.chmod(0o600)
+    path = accounts_file(tmp_path, HUB.replace("passwordEnv: HUB_TOKEN", f'passwordFile: "{secret}"'))
     _, found = findings(path)
     fix = next(f["remediation"] for f in found if f["code"] == "file-trailing-whitespace")
-    command = fix.removeprefix("strip it: ")
+    command = fix.removeprefix("strip it (the file keeps its mode): ")
     import subprocess
 
-    subprocess.run(command, shell=True, cwd=tmp_path, check=True)
-    assert (tmp_path / "newline.txt").read_bytes() == b"token"
+    subprocess.run(command, shell=True, cwd="/", check=True)
+    assert secret.read_bytes() == b"token"
+    assert secret.stat().st_mode & 0o777 == 0o600, "the fix must not loosen the secret's mode"
     assert findings(path) == (0, [])
 
 
@@ -347,7 +372,7 @@ def test_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
         handle.write(b"      - {name: a, address: quay.io}\n" * (50 * 1024 * 1024 // 36))
     result = run_cli("validate", path)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"halcfg: error: {path}: file is 5") and "limited to 8 MiB" in result.stderr
+    assert result.stderr == f"halcfg: error: {path}: file is over 8 MiB; accounts files are not this large\n"
 
 
 def test_directory_and_unreadable_paths_are_usage_errors(tmp_path: Path) -> None:

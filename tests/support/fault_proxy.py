@@ -43,6 +43,7 @@ class _Rule:
     delay: float
     remaining: int | None
     close: bool
+    rewrite: Callable[[bytes], bytes] | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -90,15 +91,17 @@ class FaultProxy:
         delay: float = 0.0,
         times: int | None = None,
         close: bool = False,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
         """Match `path_regex` (re.search on path+query); the first live matching rule wins.
 
         With `status` or `body` the proxy answers itself (status defaults to 200, body to empty);
         otherwise upstream answers and `headers` are laid over its headers. `close` drops the
         connection without an answer. `delay` adds to the proxy's delay. After `times` uses the
-        rule is spent and requests fall through to later rules or upstream.
+        rule is spent and requests fall through to later rules or upstream. `rewrite` turns
+        upstream's body into the one the client gets (an answer a real service would give).
         """
-        rule = _Rule(re.compile(path_regex), status, dict(headers or {}), body, delay, times, close)
+        rule = _Rule(re.compile(path_regex), status, dict(headers or {}), body, delay, times, close, rewrite)
         with self._lock:
             self._rules.append(rule)
 
@@ -230,6 +233,8 @@ class FaultProxy:
                         data = json.dumps({"errors": [failure]}).encode()
                     headers = [(name, value) for name, value in headers
                                if name.lower() not in _HOP_BY_HOP]
+                    if rule is not None and rule.rewrite is not None:
+                        data = rule.rewrite(data)
                 if rule is not None and rule.headers:
                     overridden = {name.lower() for name in rule.headers}
                     headers = [(n, v) for n, v in headers if n.lower() not in overridden]

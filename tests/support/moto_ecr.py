@@ -12,7 +12,9 @@ refreshing an expired token will show it here. Values are read back from moto, n
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,9 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from .ports import LOOPBACK
+
+ECR_TOKEN_HOURS = 12
+"""How long real ECR tokens live."""
 
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
@@ -45,6 +50,21 @@ def ecr_authorization(
     data = ecr_client(endpoint_url, region).get_authorization_token(**kwargs)["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     return user, password, data["proxyEndpoint"]
+
+
+def with_real_token_lifetime(body: bytes, hours: float = ECR_TOKEN_HOURS) -> bytes:
+    """moto's GetAuthorizationToken answer with `expiresAt` `hours` from now, as real ECR says (moto's
+    tokens expired in 2015, so a cache would rightly never keep them). For FaultProxy's `rewrite`,
+    in front of moto; other answers pass unchanged."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(answer, dict) or "authorizationData" not in answer:
+        return body
+    for data in answer["authorizationData"]:
+        data["expiresAt"] = time.time() + hours * 3600
+    return json.dumps(answer).encode()
 
 
 @dataclass

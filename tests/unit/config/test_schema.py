@@ -139,3 +139,25 @@ def test_compiler_refuses_keywords_it_does_not_implement() -> None:
         compile_schema({"type": "object", "oneOf": [{"required": ["a"]}]})
     with pytest.raises(SchemaUnsupported, match="local"):
         compile_schema({"$ref": "https://example.com/other.json"})
+
+
+UNIQUE_CASES = [
+    [1, True], [1, 1.0], [{"a": 1}, {"a": 1.0}], [[1], [True]], [float("nan"), float("nan")], [0, False],
+    [None, None], [{"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}], ["1", 1], [{}, []], [[], []],
+    [{"a": 1, "b": 2}, {"b": 2, "a": 1}], [10**20, 1e20], ["x", "y", "x"], [False, 0.0, None, "", [], {}],
+]
+
+
+@pytest.mark.parametrize("items", UNIQUE_CASES, ids=repr)
+def test_unique_items_agrees_with_jsonschema_on_json_equality(items: list[Any]) -> None:
+    """uniqueItems hashes items (one pass, not every pair) yet keeps JSON's equality: true is not 1, 1 is 1.0."""
+    schema = {"type": "array", "uniqueItems": True}
+    assert (not compile_schema(schema)(items)) == jsonschema.Draft202012Validator(schema).is_valid(items)
+
+
+def test_unique_items_reports_the_first_repeat_in_a_long_list() -> None:
+    schema = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+    items = [f"team/app-{i}" for i in range(20_000)]
+    assert compile_schema(schema)(items) == []
+    (error,) = compile_schema(schema)([*items, "team/app-7"])
+    assert error.path == (20_000,) and error.keyword == "uniqueItems"

@@ -1,0 +1,63 @@
+"""What docker's credential helper and the kubelet's plugin share: the accounts file they serve,
+checked before anything is served from it, and an account's credential with ECR tokens from the
+cross-process cache.
+
+Both programs start once per pull, so this imports no typer, jsonschema, requests or boto3
+unless a token must be fetched. Failures are ServeError: one line, secrets already redacted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from halcfg.config.model import Account, Config
+from halcfg.credentials.cache import TokenCache, resolve_cached
+from halcfg.credentials.resolve import Credential, CredentialError
+from halcfg.errors import LoadError
+from halcfg.findings import Severity
+
+FETCH_TIMEOUT = 20.0  # seconds per ECR call: far inside the kubelet's one-minute exec timeout
+
+
+class ServeError(Exception):
+    """The accounts file or an account's credential failed; the text says what and how to fix it."""
+
+
+def load_served(path: Path) -> Config:
+    """The accounts file at `path`, refused whole when it breaks the schema: the accounts that
+    survive would be served and a broken account's host sent to an anonymous pull. Findings of
+    the rules are left to the accounts they name, whose credential then fails where it is used."""
+    from halcfg.config.check import check_document
+    from halcfg.config.load import load
+
+    try:
+        config, findings = check_document(load(path))
+    except LoadError as error:
+        raise ServeError(f"accounts file: {error}") from None
+    broken = [f for f in findings if f.code.startswith("schema-") and f.severity >= Severity.ERROR]
+    if broken or config is None:
+        detail = f"; first: {broken[0].location.where()}: {broken[0].message}" if broken else ""
+        raise ServeError(
+            f"accounts file {path} is not valid{detail} (run `halcfg validate {path}`)"
+        )
+    return config
+
+
+def pull_credential(account: Account, config: Config, cache: TokenCache) -> Credential:
+    """The account's credential, ECR tokens through `cache`; ServeError naming the account."""
+    try:
+        return resolve_cached(account, config.base_dir, cache, timeout=FETCH_TIMEOUT)
+    except CredentialError as error:
+        fix = f" ({error.remediation})" if error.remediation else ""
+        raise ServeError(f"account {account.name!r}: {error.message}{fix}") from None
+
+
+def go_json(value: object) -> bytes:
+    """What Go's json.Encoder writes, which both protocols' clients read: compact, with `<`, `>`,
+    `&`, U+2028 and U+2029 escaped, and a newline."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return (text + "\n").encode("utf-8", "replace")  # a lone surrogate cannot be UTF-8

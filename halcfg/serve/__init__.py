@@ -1,6 +1,7 @@
-"""Answers at pull time: the Drone registry extension, docker's credential helper and the
-kubelet's image credential provider; each runs request → match → credentials → answer.
+"""Answers at pull time: the Drone registry extension (drone_*), docker's credential helper and
+the kubelet's image credential provider; each runs request → match → credentials → answer.
 
-Imports `config`, `match` and `credentials`; resolves secrets and hands them only to the
-client that asked, never to a log.
+Imports `config`, `match`, `credentials`, `findings` and `errors`; never `cli`. Resolves secrets
+and hands them only to the client that asked, never to a log: the Drone server logs structured
+lines through which no secret, signature or body passes.
 """

@@ -1,0 +1,202 @@
+"""Issue 9 "Speed": signed Drone registry-extension requests against `halcfg serve drone`.
+
+Sends --requests signed requests (default 10,000) with --concurrency in flight (32) over raw
+keep-alive sockets on 127.0.0.1, and prints requests per second, p50/p99 latency and errors for
+each HTTP server compared, with each one's req/s as a ratio of uvicorn's (what halcfg ships)
+measured in the same run. The load generator shares the machine's cores with the server, so it
+is one thread over selectors sending requests signed beforehand (one Date, valid 5 minutes).
+Targets for the shipped server: 0 errors, p99 < 50 ms, >= 1,000 req/s; exit 0 only when met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.drone_signer import drone_date, raw_request, registry_body, signed_request  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+
+SHIPPED = "uvicorn"
+SERVERS = ("uvicorn", "waitress", "cheroot", "gunicorn-1x16", "gunicorn-2x16")
+SECRET = "bench-shared-secret-0123456789abcdef"
+TARGET_P99_MS = 50.0
+TARGET_RPS = 1000.0
+RUN_TIMEOUT = 120.0
+
+ACCOUNTS = """\
+version: 1
+providers:
+  dockerRegistry:
+    enabled: true
+    accounts:
+      - name: hub
+        address: index.docker.io
+        username: bot
+        passwordFile: hub.password
+      - name: team
+        address: registry.example.com:5000
+        username: team-bot
+        passwordEnv: BENCH_TEAM_PASSWORD
+        drone: {repos: ["octocat/*"], events: [push, tag]}
+      - name: tools
+        address: quay.io
+        username: tools-bot
+        passwordCommand: printf tools-password
+"""
+
+
+@dataclass
+class Result:
+    server: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def requests_to_send(count: int) -> list[bytes]:
+    """A cycle of distinct signed requests (repos and events vary), one Date for the run."""
+    date = drone_date()
+    variants = []
+    for i in range(64):
+        owner, event = ("octocat" if i % 2 else "other"), ("pull_request" if i % 3 == 0 else "push")
+        body = registry_body(slug=f"{owner}/repo-{i}", event=event)
+        variants.append(raw_request(signed_request(SECRET, body, date=date), body))
+    return [variants[i % len(variants)] for i in range(count)]
+
+
+def load(port: int, payloads: list[bytes], concurrency: int, deadline: float) -> tuple[float, list[float], int]:
+    """Send every payload with `concurrency` in flight on keep-alive sockets; latencies and errors."""
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(payloads)
+    state: dict[socket.socket, list] = {}  # socket -> [buffer, sent_at]
+
+    def send_next(sock: socket.socket) -> bool:
+        payload = next(queue, None)
+        if payload is None:
+            return False
+        state[sock] = [b"", time.perf_counter()]
+        sock.sendall(payload)
+        return True
+
+    started = time.perf_counter()
+    for _ in range(min(concurrency, len(payloads))):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        selector.register(sock, selectors.EVENT_READ)
+        send_next(sock)
+    while state and time.perf_counter() < deadline:
+        for key, _ in selector.select(timeout=1.0):
+            sock = key.fileobj
+            chunk = sock.recv(65536)
+            if not chunk:
+                errors += 1
+                selector.unregister(sock)
+                state.pop(sock, None)
+                sock.close()
+                continue
+            entry = state[sock]
+            entry[0] += chunk
+            head_end = entry[0].find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = entry[0][:head_end].decode("latin-1").split("\r\n")
+            length = next((int(h.split(":", 1)[1]) for h in head if h.lower().startswith("content-length:")), 0)
+            if len(entry[0]) < head_end + 4 + length:
+                continue
+            latencies.append(time.perf_counter() - entry[1])
+            if head[0].split(" ")[1] not in ("200", "204"):
+                errors += 1
+            if not send_next(sock):
+                selector.unregister(sock)
+                state.pop(sock)
+                sock.close()
+    errors += len(state)  # requests still unanswered at the deadline
+    return time.perf_counter() - started, latencies, errors
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start listening")
+
+
+def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int) -> Result:
+    port = free_port()
+    env = {**os.environ, "BENCH_TEAM_PASSWORD": "team-password", "PYTHONPATH": str(ROOT)}
+    with open(workdir / f"{server}.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "_drone_servers.py"), server, str(port),
+             str(workdir / "halcfg.yaml"), str(workdir / "secret")],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+        try:
+            wait_ready(port, process)
+            load(port, payloads[:200], concurrency, time.perf_counter() + RUN_TIMEOUT)  # warm-up
+            seconds, latencies, errors = load(port, payloads, concurrency, time.perf_counter() + RUN_TIMEOUT)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    return Result(server, seconds, latencies, errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, of {', '.join(SERVERS)}")
+    options = parser.parse_args(argv)
+    servers = options.servers.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-drone-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "halcfg.yaml").write_text(ACCOUNTS)
+        (workdir / "hub.password").write_text("hub-password")
+        (workdir / "secret").write_text(SECRET)
+        payloads = requests_to_send(options.requests)
+        results = [run_one(server, workdir, payloads, options.concurrency) for server in servers]
+    baseline = next((r for r in results if r.server == SHIPPED), None)
+    print(f"{options.requests} signed requests, {options.concurrency} in flight, loopback, "
+          f"{os.cpu_count()} cores shared with the load generator")
+    print(f"{'server':<15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs ' + SHIPPED:>12}")
+    for r in results:
+        ratio = f"{r.rps / baseline.rps:.2f}" if baseline and baseline.rps else "-"
+        print(f"{r.server:<15} {r.rps:>8.0f} {r.percentile(0.5):>8.2f} {r.percentile(0.99):>8.2f} "
+              f"{r.errors:>7} {ratio:>12}")
+    if baseline is None:
+        return 0
+    met = baseline.errors == 0 and baseline.percentile(0.99) < TARGET_P99_MS and baseline.rps >= TARGET_RPS
+    print(f"targets for {SHIPPED} (0 errors, p99 < {TARGET_P99_MS:g} ms, >= {TARGET_RPS:g} req/s): "
+          f"{'met' if met else 'NOT met'}; median latency {statistics.median(baseline.latencies) * 1000:.2f} ms")
+    return 0 if met else 1

@@ -1,0 +1,43 @@
+"""`halcfg serve drone`: answer Drone's registry extension requests from the accounts file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from halcfg.cli.options import ConfigOption
+from halcfg.config.path import config_path
+
+app = typer.Typer(help="Serve credentials at pull time.", no_args_is_help=True)
+
+
+@app.command("drone")
+def drone(
+    listen: Annotated[str, typer.Option(help="HOST:PORT to listen on")] = "127.0.0.1:3000",
+    secret_file: Annotated[
+        Path | None, typer.Option(help="file holding the shared secret (default: $DRONE_SECRET)")
+    ] = None,
+    config: ConfigOption = None,
+    command_ttl: Annotated[float, typer.Option(min=0, help="seconds a passwordCommand's output is reused")] = 300.0,
+    grace: Annotated[float, typer.Option(min=0, help="seconds SIGTERM waits for requests in flight")] = 30.0,
+) -> None:
+    """A Drone registry extension (DRONE_REGISTRY_PLUGIN_ENDPOINT): verifies each request's
+    signature, Date and Digest, and answers the credentials of the accounts whose `drone` block
+    allows the repository and event. Reloads the accounts file when it changes."""
+    from halcfg import report
+    from halcfg.findings import EXIT_FINDINGS
+    from halcfg.serve.drone_accounts import InvalidAccounts
+    from halcfg.serve.drone_server import Options, parse_listen, read_secret, serve
+
+    host, port = parse_listen(listen)
+    options = Options(config_path(config), host, port, read_secret(secret_file), command_ttl=command_ttl,
+                      grace=grace)
+    try:
+        code = serve(options)
+    except InvalidAccounts as error:
+        typer.echo(report.render_text(error.findings), err=True)
+        typer.echo(f"halcfg: error: {error}", err=True)
+        code = EXIT_FINDINGS
+    raise typer.Exit(code)

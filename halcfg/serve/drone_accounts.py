@@ -1,0 +1,114 @@
+"""The accounts file as the server sees it: the last version that passed the offline check,
+swapped in whole when the file changes, so a request always sees one consistent file."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from halcfg.config.model import Config
+from halcfg.errors import UsageError
+from halcfg.findings import Finding, Severity
+
+Log = Callable[..., None]  # log(event, **fields)
+
+
+class InvalidAccounts(UsageError):
+    """The accounts file fails the offline check; `findings` say where."""
+
+    def __init__(self, path: Path, findings: list[Finding]) -> None:
+        super().__init__(f"{path}: {len(findings)} error(s); run halcfg validate")
+        self.findings = findings
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What tells a changed file apart: replaced (inode), rewritten (mtime, size)."""
+
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def load_checked(path: Path) -> Config:
+    """The file's Config when it loads and has no finding at ERROR; else LoadError / InvalidAccounts."""
+    from halcfg.config.check import check_document
+    from halcfg.config.load import load
+
+    config, findings = check_document(load(path))
+    errors = [f for f in findings if f.severity >= Severity.ERROR]
+    if config is None or errors:
+        raise InvalidAccounts(path, errors)
+    return config
+
+
+class LiveAccounts:
+    """Holds the current Config; a watcher thread reloads it when the file's stamp changes.
+
+    A reload that fails (unreadable, invalid) keeps the last good Config and logs why; the
+    same broken version is not retried until the file changes again.
+    """
+
+    def __init__(self, path: Path, log: Log, interval: float = 1.0) -> None:
+        self.path = path
+        self._log = log
+        self._interval = interval
+        self._stamp = self._read_stamp()
+        self.config = load_checked(path)  # the first load must succeed: its errors end the command
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._watch, name="accounts-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _read_stamp(self) -> _Stamp | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return _Stamp(st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.check_now()
+
+    def check_now(self) -> None:
+        """Reload if the file changed since the last look."""
+        stamp = self._read_stamp()
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            config = load_checked(self.path)
+        except InvalidAccounts as error:
+            first = error.findings[0] if error.findings else None
+            self._log("reload-rejected", file=str(self.path), errors=len(error.findings),
+                      first=_where(first), kept=len(self.config.accounts))
+            return
+        except (UsageError, OSError) as error:
+            self._log("reload-rejected", file=str(self.path), reason=_one_line(error),
+                      kept=len(self.config.accounts))
+            return
+        self.config = config
+        self._log("reloaded", file=str(self.path), accounts=len(config.accounts))
+
+
+def _where(finding: Finding | None) -> str | None:
+    """`file:line:col [code]` of a finding: where to look, without the message (which may quote values)."""
+    if finding is None:
+        return None
+    return f"{finding.location.where()} [{finding.code}]".strip()
+
+
+def _one_line(error: Exception) -> str:
+    text = str(error) if not isinstance(error, OSError) else (error.strerror or "cannot read")
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,17 @@
+"""drone-go's `aesgcm` response encoding: AES-256-GCM keyed with the first 32 bytes of the
+shared secret, a fresh 12-byte nonce prepended to ciphertext and tag, no associated data."""
+
+from __future__ import annotations
+
+import os
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def seal(plaintext: bytes, secret: bytes) -> bytes:
+    """The body drone-go's client decrypts; `secret` must hold at least KEY_BYTES bytes."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(secret[:KEY_BYTES]).encrypt(nonce, plaintext, None)

@@ -1,0 +1,113 @@
+"""The Drone registry extension's answer to one request, whatever HTTP server carries it.
+
+POST (any path) with a signed `{"repo": {...}, "build": {...}}`: 200 with
+`[{"address", "username", "password"}]` for the accounts whose `drone` block allows the repo slug
+(globs) and build event (all when the block is absent), 204 when none do. `GET /healthz`: 200.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from halcfg.config.model import Account
+from halcfg.match.drone import drone_address
+from halcfg.serve.drone_accounts import LiveAccounts
+from halcfg.serve.drone_aesgcm import KEY_BYTES, seal
+from halcfg.serve.drone_credentials import CredentialCache
+from halcfg.serve.drone_signature import Header, Rejection, verify
+
+MAX_BODY = 1 << 20  # bytes; Drone's requests are a few kilobytes
+HEALTH_PATH = "/healthz"
+JSON = "application/json"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    log: dict[str, Any] = field(default_factory=dict)  # access-log fields: never a secret, signature or body
+
+
+class DroneExtension:
+    def __init__(self, secret: bytes, accounts: LiveAccounts, credentials: CredentialCache,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.secret = secret
+        self.accounts = accounts
+        self.credentials = credentials
+        self.clock = clock
+
+    def answer(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:
+        """`path` without the query, `target` with it (what a `(request-target)` signs)."""
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _text(405, "use GET", [("Allow", "GET, HEAD")])
+            config = self.accounts.config
+            return Answer(200, json.dumps({"status": "ok", "accounts": len(config.accounts)}).encode(),
+                          [("Content-Type", JSON)])
+        if method != "POST":
+            return _text(405, "use POST", [("Allow", "POST")])
+        if len(body) > MAX_BODY:
+            return too_large()
+        try:
+            verify(self.secret, method, target, header, body, self.clock())
+        except Rejection as rejection:
+            return _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+        try:
+            request = json.loads(body)
+            repo, build = request.get("repo") or {}, request.get("build") or {}
+            slug, event = repo.get("slug"), build.get("event")
+        except (ValueError, AttributeError):
+            return _text(400, "body is not a Drone registry request", log={"reason": "invalid input"})
+        return self._credentials(slug if isinstance(slug, str) else None, event if isinstance(event, str) else None,
+                                 header("accept-encoding") == "aesgcm")
+
+    def _credentials(self, slug: str | None, event: str | None, encrypt: bool) -> Answer:
+        config = self.accounts.config
+        entries, left_out = [], []
+        for account in config.accounts if config.enabled else ():
+            address = drone_address(account)
+            if address is None or not allowed(account, slug, event):
+                continue
+            credential = self.credentials.get(account, config.base_dir)
+            if credential is None:
+                left_out.append(account.name)
+                continue
+            if credential.password is None:  # anonymous: nothing to hand Drone
+                continue
+            entries.append({"address": address, "username": credential.username or "",
+                            "password": credential.password})
+        log = {"repo": slug, "build_event": event, "credentials": len(entries), "left_out": left_out or None}
+        if not entries:
+            return Answer(204, log=log)
+        body = json.dumps(entries).encode()
+        if not encrypt:
+            return Answer(200, body, [("Content-Type", JSON)], log)
+        if len(self.secret) < KEY_BYTES:
+            return _text(406, f"aesgcm needs a shared secret of at least {KEY_BYTES} bytes",
+                         log={**log, "reason": "secret too short for aesgcm"})
+        return Answer(200, seal(body, self.secret),
+                      [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log)
+
+
+def allowed(account: Account, slug: str | None, event: str | None) -> bool:
+    """The account's `drone` block lets `slug` (globs: `*`, `?`) and `event` use it; an empty
+    list allows everything, and a request without a slug or event passes only an empty list."""
+    if account.drone_repos and (slug is None or not any(fnmatchcase(slug, glob) for glob in account.drone_repos)):
+        return False
+    return not account.drone_events or event in account.drone_events
+
+
+def too_large() -> Answer:
+    return _text(400, f"body is over {MAX_BODY} bytes", log={"reason": "body too large"})
+
+
+def _text(status: int, message: str, headers: list[tuple[str, str]] | None = None,
+          log: dict[str, Any] | None = None) -> Answer:
+    return Answer(status, (message + "\n").encode(), [("Content-Type", "text/plain; charset=utf-8"),
+                                                      *(headers or [])], log or {})

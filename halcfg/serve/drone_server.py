@@ -1,0 +1,104 @@
+"""`halcfg serve drone`: the extension on uvicorn, reloading its accounts file as it changes.
+
+uvicorn was chosen by measurement (bench/drone): on loopback with 32 requests in flight it
+answered the most signed requests per second with the lowest p99 of the servers compared.
+SIGTERM or SIGINT stops accepting, lets requests in flight finish (up to `grace` seconds), then
+stops the accounts watcher and the answer threads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from halcfg.errors import UsageError
+from halcfg.serve.drone_accounts import LiveAccounts
+from halcfg.serve.drone_answer import DroneExtension
+from halcfg.serve.drone_credentials import DEFAULT_COMMAND_TTL, CredentialCache
+from halcfg.serve.drone_http import DroneApp
+from halcfg.serve.drone_log import JsonLog
+
+SECRET_ENV = "DRONE_SECRET"
+
+
+@dataclass(frozen=True)
+class Options:
+    config: Path
+    host: str
+    port: int
+    secret: bytes
+    command_ttl: float = DEFAULT_COMMAND_TTL
+    reload_interval: float = 1.0
+    grace: float = 30.0  # seconds SIGTERM waits for requests in flight
+    keep_alive: float = 5.0  # seconds an idle connection is kept
+    threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
+
+
+def read_secret(secret_file: Path | None) -> bytes:
+    """The shared secret from --secret-file (surrounding whitespace dropped), else $DRONE_SECRET."""
+    if secret_file is not None:
+        try:
+            text = secret_file.read_bytes().strip()
+        except OSError as error:
+            raise UsageError(f"{secret_file}: {error.strerror or 'cannot read'}") from None
+        if not text:
+            raise UsageError(f"{secret_file}: the secret file is empty")
+        return text
+    value = os.environ.get(SECRET_ENV, "").strip()
+    if not value:
+        raise UsageError(f"no shared secret: give --secret-file or set {SECRET_ENV}")
+    return value.encode()
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:3000")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
+    """The ASGI app over the checked accounts file; raises LoadError / InvalidAccounts when it is broken."""
+    accounts = LiveAccounts(options.config, log, options.reload_interval)
+    credentials = CredentialCache(log, command_ttl=options.command_ttl)
+    extension = DroneExtension(options.secret, accounts, credentials)
+    return DroneApp(extension, log, options.threads), accounts
+
+
+def serve(options: Options) -> int:
+    """Bind, serve until SIGTERM/SIGINT, drain; OSError when the address cannot be bound."""
+    import signal
+    import socket
+
+    import uvicorn
+
+    log = JsonLog()
+    app, accounts = build_app(options, log)
+    shared = options.secret.decode("utf-8", "replace")
+    log.secrets = lambda: [shared, *app.extension.credentials.known_secrets()]
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((options.host, options.port))
+    config = uvicorn.Config(
+        app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="off",
+        timeout_keep_alive=int(options.keep_alive), timeout_graceful_shutdown=int(options.grace),
+        server_header=False, date_header=True,
+    )
+    server = uvicorn.Server(config)
+    accounts.start()
+    log("start", listen="{}:{}".format(*sock.getsockname()[:2]), file=str(options.config),
+        accounts=len(accounts.config.accounts), server="uvicorn")
+    # uvicorn re-raises the signal that stopped it once it has drained; by then the work is done,
+    # so that signal ends in a no-op handler and the command exits 0 after its cleanup.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        accounts.stop()
+        app.close()
+        log("stop")
+    return 0 if server.started else 2

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from halcfg.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from halcfg.probe.result import AccountResult, ProbeResult
 
 FORMATS = ("text", "json")
 
@@ -78,3 +81,55 @@ def render_matches(matches: Iterable[Any], fmt: str) -> str:
         target = f"{m.name} -> {m.account or 'no account'}" if m.name else "invalid"
         lines.append(f"{m.image}: {target}: {m.reason}")
     return "\n".join(lines)
+
+
+def render_probe(result: ProbeResult, fmt: str, exit_code: int) -> str:
+    """A probe run: one line per account, then the findings and a summary; or all of it as JSON."""
+    findings = result.findings
+    if fmt == "json":
+        return render_json(findings, file=str(result.path), exit_code=exit_code,
+                           accounts=[_probe_account_dict(a) for a in result.accounts],
+                           durationMs=round(result.duration * 1000))
+    lines = [printable(_probe_account_line(account)) for account in result.accounts]
+    if findings:
+        lines.append(render_text(findings))
+    lines.append(f"{result.path}: {summary(findings)}")
+    return "\n".join(lines)
+
+
+def _probe_account_dict(account: AccountResult) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "address": account.address,
+        "endpoint": account.endpoint,
+        "credentialSource": account.credential_source,
+        "reachable": account.reachable,
+        "authScheme": account.auth_scheme,
+        "catalogSize": account.catalog_size,
+        "repositoriesProbed": account.repositories_probed,
+        "tags": dict(account.tags),
+        "durationMs": round(account.duration * 1000),
+        "complete": account.complete,
+        "findings": [finding_dict(f) for f in account.findings],
+    }
+
+
+def _probe_account_line(account: AccountResult) -> str:
+    """`name: reachable, auth basic, catalog 5, 4 repositories, 19 tags (0.31 s)`."""
+    parts = []
+    if account.endpoint is None:
+        parts.append("address not usable")
+    elif account.credential_source is None:
+        parts.append("no credentials")
+    if account.reachable:
+        parts += ["reachable", f"auth {account.auth_scheme}"]
+        if account.catalog_size is not None:
+            parts.append(f"catalog {account.catalog_size}")
+        if account.tags:
+            counts = [count for count in account.tags.values() if count is not None]
+            parts.append(f"{account.repositories_probed} repositories, {sum(counts)} tags")
+    elif account.endpoint is not None:
+        parts.append("no v2 answer")
+    if not account.complete:
+        parts.append("unfinished")
+    return f"{account.name}: {', '.join(parts)} ({account.duration:.2f} s)"

@@ -12,7 +12,7 @@ import typer
 from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
 from halcfg.findings import exit_code
-from halcfg.probe.run import DEFAULT_CONCURRENCY, AccountResult, probe_checked
+from halcfg.probe.run import DEFAULT_CONCURRENCY
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
 
@@ -35,58 +35,19 @@ def register(app: typer.Typer) -> None:
 
 
 def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float, strict: bool) -> int:
-    """Load and check `path` offline, probe the accounts the offline check lets through, print, exit code."""
+    """Probe `path` (offline check first), print the report, return the exit code."""
     from halcfg import report
-    from halcfg.config.check import check_document, place
-    from halcfg.config.load import load
-    from halcfg.config.model import Config
+    from halcfg.probe.stage import probe_file
 
-    document = load(path)
-    checked, offline = check_document(document, strict)
-    config = checked or Config(path=path)  # a provider block too broken to read: the findings say why
     progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
     try:
-        offline, result = probe_checked(config, offline, names, concurrency=concurrency, timeout=timeout,
-                                        progress=progress)
+        result = probe_file(path, names, strict=strict, concurrency=concurrency, timeout=timeout, progress=progress)
     finally:
         if progress is not None:
             progress.clear()
-    for account in result.accounts:  # point probe findings at the account's place in the file
-        account.findings = [place(f, document) for f in account.findings]
-    findings = offline + result.findings
-    code = exit_code(findings, strict)
-    if fmt == "json":
-        body = result.to_json()
-        del body["findings"]  # the report's own list holds the offline findings too
-        typer.echo(report.render_json(findings, file=str(path), exit_code=code, **body))
-        return code
-    for account in result.accounts:
-        typer.echo(_account_line(account))
-    if findings:
-        typer.echo(report.render_text(findings))
-    typer.echo(f"{path}: {report.summary(findings)}")
+    code = exit_code(result.findings, strict)
+    typer.echo(report.render_probe(result, fmt, code))
     return code
-
-
-def _account_line(account: AccountResult) -> str:
-    """`name: reachable, auth basic, catalog 5, 4 repositories, 19 tags (0.31 s)`."""
-    parts = []
-    if account.endpoint is None:
-        parts.append("address not usable")
-    elif account.credential_source is None:
-        parts.append("no credentials")
-    if account.reachable:
-        parts += ["reachable", f"auth {account.auth_scheme}"]
-        if account.catalog_size is not None:
-            parts.append(f"catalog {account.catalog_size}")
-        if account.tags:
-            counts = [count for count in account.tags.values() if count is not None]
-            parts.append(f"{account.repositories_probed} repositories, {sum(counts)} tags")
-    elif account.endpoint is not None:
-        parts.append("no v2 answer")
-    if not account.complete:
-        parts.append("unfinished")
-    return f"{account.name}: {', '.join(parts)} ({account.duration:.2f} s)"
 
 
 class _ProgressLine:

@@ -36,6 +36,10 @@ class TimedOut(RegistryError):
     """No answer within the account's clientTimeoutMillis or the probe's overall deadline."""
 
 
+class DeadlinePassed(TimedOut):
+    """The probe's overall deadline, not the account's own timeout, cut this request short."""
+
+
 class Cancelled(RegistryError):
     """The probe was stopped (its overall deadline passed) before this request ran."""
 

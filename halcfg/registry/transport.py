@@ -23,7 +23,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
 
-from halcfg.registry.errors import Cancelled, RegistryError, TimedOut, TlsFailed, TooLarge, Unreachable
+from halcfg.registry.errors import Cancelled, DeadlinePassed, RegistryError, TimedOut, TlsFailed, TooLarge, Unreachable
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_ATTEMPTS = 3
@@ -36,6 +36,7 @@ PAGE_LIMIT = 16 * 2**20
 TOKEN_LIMIT = 2**20  # JWTs are a few kB
 ERROR_BODY_LIMIT = 64 * 2**10  # only a snippet of it is ever shown
 _CHUNK = 64 * 2**10
+_DEADLINE_SLACK = 0.05  # seconds: a wait that ended this close to the deadline was ended by it
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -134,7 +135,9 @@ class Transport:
             except requests.exceptions.SSLError as error:
                 raise TlsFailed(f"TLS handshake with {_host(url)} failed: {_reason(error)}") from None
             except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
-                raise TimedOut(f"{_host(url)} did not answer within {self._timeout_text()}") from None
+                if self._deadline_bound():
+                    raise DeadlinePassed(f"{_host(url)} did not answer within the probe's overall timeout") from None
+                raise TimedOut(f"{_host(url)} did not answer within {self.timeout:g} s (clientTimeoutMillis)") from None
             except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
                 raise RegistryError(f"{_host(url)} sent a body that does not decode (Content-Encoding)",
                                     code="MALFORMED") from None
@@ -177,13 +180,12 @@ class Transport:
             return self.timeout
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise TimedOut("the probe's overall timeout passed")
+            raise DeadlinePassed("the probe's overall timeout passed")
         return min(self.timeout, remaining)
 
-    def _timeout_text(self) -> str:
-        if self.deadline is not None and self.deadline - time.monotonic() <= self.timeout:
-            return "the probe's overall timeout"
-        return f"{self.timeout:g} s (clientTimeoutMillis)"
+    def _deadline_bound(self) -> bool:
+        """Whether the overall deadline, rather than clientTimeoutMillis, ended the last wait."""
+        return self.deadline is not None and self.deadline - time.monotonic() < _DEADLINE_SLACK
 
     def _time_left_for(self, wait: float) -> bool:
         return self.deadline is None or time.monotonic() + wait < self.deadline

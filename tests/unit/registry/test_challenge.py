@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from halcfg.registry.challenge import Challenge, parse_challenges
+from halcfg.registry.challenge import MAX_CHALLENGES, MAX_PARAMS, Challenge, parse_challenges
 
 
 def test_basic() -> None:
@@ -90,3 +90,18 @@ def test_unterminated_quote_takes_the_rest() -> None:
 def test_empty_quoted_value() -> None:
     (challenge,) = parse_challenges('Bearer realm="r",scope=""')
     assert challenge.params == {"realm": "r", "scope": ""}
+
+
+@pytest.mark.parametrize("header", [
+    " a" * 30_000, "Bearer " + "a=," * 20_000, 'Bearer realm="' + "\\" * 60_000, "Basic " + "a " * 30_000,
+    'Bearer realm="' + "x" * 60_000, "x " + "a" * 60_000 + "=" * 60_000 + " y",
+])
+def test_hostile_headers_are_capped_not_raised(header: str) -> None:
+    challenges = parse_challenges(header)
+    assert len(challenges) <= MAX_CHALLENGES
+    assert all(len(c.params) <= MAX_PARAMS for c in challenges)
+
+
+def test_the_first_params_of_a_flood_are_kept() -> None:
+    (challenge,) = parse_challenges('Bearer realm="r",service="s",' + "a=b," * 10_000)
+    assert (challenge.get("realm"), challenge.get("service")) == ("r", "s")

@@ -74,6 +74,11 @@ def test_next_page_url(header: str | None, expected: str | None) -> None:
     assert next_page_url(PAGE, header) == expected
 
 
+@pytest.mark.parametrize("header", ["<" * 60_000, "<a>" + ";" * 60_000, "<a>;rel=x," * 6_000, "<a>" + ">" * 60_000])
+def test_next_page_url_of_hostile_headers(header: str) -> None:
+    assert next_page_url(PAGE, header) is None
+
+
 def test_same_origin() -> None:
     assert same_origin(PAGE, "HTTPS://R.example/v2/x")
     assert not same_origin(PAGE, "https://evil.example/v2/x")

@@ -37,6 +37,9 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Pa
         return subprocess.run([str(halcfg), *args], cwd=elsewhere, capture_output=True, text=True)
 
     assert run("--version").stdout.strip() == f"halcfg {__version__}"
+    assert run("kubelet-credential-provider", "--help").returncode == 0
+    helper = subprocess.run([str(venv / "bin" / "docker-credential-halcfg"), "version"], capture_output=True, text=True)
+    assert helper.stdout == f"docker-credential-halcfg (halcfg) {__version__}\n"
     assert run("validate", str(EXAMPLE)).returncode == 0
     schema = run("schema")
     assert schema.returncode == 0 and '"$id"' in schema.stdout

@@ -41,6 +41,8 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Pa
     helper = subprocess.run([str(venv / "bin" / "docker-credential-halcfg"), "version"], capture_output=True, text=True)
     assert helper.stdout == f"docker-credential-halcfg (halcfg) {__version__}\n"
     assert run("validate", str(EXAMPLE)).returncode == 0
+    rendered = run("render", "--target", "spinnaker,kubelet", "--out", "out", "-c", str(EXAMPLE))
+    assert rendered.returncode == 0 and (elsewhere / "out" / "kubelet" / "credential-provider-config.yaml").is_file()
     schema = run("schema")
     assert schema.returncode == 0 and '"$id"' in schema.stdout
     where = subprocess.run(

@@ -1,0 +1,23 @@
+"""Target `halconfig`: the `providers.dockerRegistry` block of one deployment in `~/.hal/config`
+(FORMATS.md §1.6), for sites still on Halyard. Same account shape as clouddriver's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from halcfg.render.spinnaker import clouddriver_accounts, inline_password, referenced_password
+from halcfg.render.target import Job
+
+DEFAULT_DEPLOYMENT = "default"
+
+
+def context(job: Job) -> dict[str, Any]:
+    strategy = inline_password if job.options.inline_secrets else referenced_password
+    provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": clouddriver_accounts(job, strategy)}
+    if job.config.primary is not None:
+        provider["primaryAccount"] = job.config.primary.name
+    return {
+        "deploymentConfigurations": [
+            {"name": job.options.deployment or DEFAULT_DEPLOYMENT, "providers": {"dockerRegistry": provider}}
+        ]
+    }

@@ -1,0 +1,131 @@
+"""Where rendered files go: written into `--out DIR/<target>/`, compared with it (`--check`), or
+printed. Files that carry secrets are written 0600 and never through a symlink; everything shown
+has its secrets masked except `--out -`, which asks for the real bytes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from halcfg.credentials.redact import MASK
+from halcfg.edit.atomic import write_atomic
+from halcfg.errors import UsageError
+
+SECRET_MODE = 0o600
+
+Redactor = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    target: str
+    name: str
+    data: bytes
+    secrets: bool
+
+    @property
+    def relpath(self) -> str:
+        return f"{self.target}/{self.name}"
+
+
+def write(files: list[RenderedFile], out: Path, targets: list[str]) -> tuple[list[str], list[str]]:
+    """Write every file under `out/<target>/`; remove files there that are no longer rendered.
+    Returns (written, removed) as paths relative to `out`."""
+    wanted = {out / f.relpath for f in files}
+    for file in files:
+        _refuse_link(out / file.relpath)
+    written = []
+    for file in files:
+        path = out / file.relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, file.data, mode=SECRET_MODE if file.secrets else None)
+        written.append(file.relpath)
+    removed = []
+    for path in _existing(out, targets):
+        if path not in wanted:
+            path.unlink()
+            removed.append(str(path.relative_to(out)))
+    return written, removed
+
+
+def check(files: list[RenderedFile], out: Path, targets: list[str], mask: Redactor) -> tuple[list[str], str]:
+    """Compare with what `out` holds: (stale relative paths, unified diff with secrets masked).
+
+    Lines that only the file on disk has are masked after their key in files that carry
+    secrets: they may hold an old secret that this run does not know.
+    """
+    stale: list[str] = []
+    diff: list[str] = []
+    wanted = {out / f.relpath for f in files}
+    for file in files:
+        path = out / file.relpath
+        try:
+            old = path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        if old is not None and file.secrets and stat.S_IMODE(path.lstat().st_mode) & 0o077:
+            stale.append(file.relpath)
+            diff.append(f"# {file.relpath}: mode {stat.S_IMODE(path.lstat().st_mode):04o}, expected 0600\n")
+        if old == file.data:
+            continue
+        if file.relpath not in stale:
+            stale.append(file.relpath)
+        before = old.decode("utf-8", "replace").splitlines(keepends=True) if old is not None else []
+        after = file.data.decode("utf-8").splitlines(keepends=True)
+        for line in difflib.unified_diff(before, after, f"a/{file.relpath}" if old is not None else "/dev/null",
+                                         f"b/{file.relpath}"):
+            if file.secrets and line.startswith("-") and not line.startswith("---"):
+                line = _mask_value(line)
+            diff.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    for path in _existing(out, targets):
+        if path not in wanted:
+            relpath = str(path.relative_to(out))
+            stale.append(relpath)
+            diff.append(f"# {relpath}: no longer rendered\n")
+    return stale, mask("".join(diff))
+
+
+def show(files: list[RenderedFile], mask: Redactor | None) -> str:
+    """The files as one text: alone as they are, several under `==> target/name <==` headers."""
+    def text(file: RenderedFile) -> str:
+        body = file.data.decode("utf-8")
+        return mask(body) if mask is not None and file.secrets else body
+
+    if len(files) == 1:
+        return text(files[0])
+    return "\n".join(f"==> {f.relpath} <==\n{text(f)}" + ("" if text(f).endswith("\n") else "\n") for f in files)
+
+
+def _mask_value(line: str) -> str:
+    """`-  password: old` → `-  password: ****`: keep the key, hide the value."""
+    for separator in ('": ', ": "):
+        key, found, _ = line.partition(separator)
+        if found:
+            return f"{key}{separator}{MASK}\n"
+    return f"-{MASK}\n"
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symbolic link; halcfg does not write rendered files through links")
+
+
+def _existing(out: Path, targets: list[str]) -> list[Path]:
+    """Regular files in the targets' folders under `out` (what a previous render left)."""
+    found = []
+    for target in targets:
+        folder = out / target
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return found
+
+
+def ensure_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a folder")
+    os.makedirs(out, exist_ok=True)

@@ -1,0 +1,147 @@
+"""The render stage's entry: check the accounts file, render the targets, then write, compare or
+show the files. Returns a result; prints nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from halcfg.config.check import check_document, place
+from halcfg.config.load import load
+from halcfg.credentials.redact import redact
+from halcfg.errors import UsageError
+from halcfg.findings import Finding, Severity, exit_code
+from halcfg.render import output
+from halcfg.render.manifest import MANIFEST, Manifest, is_target_name, load_manifest
+from halcfg.render.output import RenderedFile
+from halcfg.render.secrets import SecretResolver
+from halcfg.render.target import Job, RenderOptions, base_context
+from halcfg.render.targets import TARGETS
+from halcfg.resources import data_dir
+
+ALL = "all"
+STDOUT = "-"
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
+
+
+@dataclass
+class RenderResult:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[RenderedFile] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # relative to --out
+    removed: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # --check
+    text: str = ""  # the files (--out - or a masked preview) or the --check diff
+    checked: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return max(exit_code(self.findings), int(bool(self.stale)))
+
+
+def render(path: Path, options: RenderOptions, out: str | None = None, check: bool = False,
+           template_dir: Path | None = None) -> RenderResult:
+    """Render `options.targets` from the accounts file at `path`.
+
+    out None: a preview with secrets masked in `text`; "-": the real bytes in `text`; a folder:
+    files written under `out/<target>/`, or with `check` compared with it.
+    """
+    if check and (out is None or out == STDOUT):
+        raise UsageError("--check compares with files on disk: give --out DIR")
+    folders = [f for f in (template_dir, data_dir("templates")) if f is not None]
+    if template_dir is not None and not template_dir.is_dir():
+        raise UsageError(f"--template-dir {template_dir}: not a folder")
+    manifests = _manifests(_targets(options.targets, folders), folders)
+    document = load(path)
+    config, findings = check_document(document)
+    result = RenderResult(findings=[f for f in findings if f.severity >= Severity.ERROR])
+    if config is None or result.findings:
+        return result
+    unknown = [name for name in options.accounts if config.account(name) is None]
+    if unknown:
+        raise UsageError(f"no account named {', '.join(unknown)} in {path}")
+    accounts = [a for a in config.accounts if not options.accounts or a.name in options.accounts]
+
+    from halcfg.render.engine import Engine
+
+    engine = Engine(folders)
+    resolver = SecretResolver(config.base_dir)
+    for manifest in manifests:
+        job = Job(manifest.target, config, accounts, options, resolver)
+        context = base_context(job, manifest.credentials)
+        module = TARGETS.get(manifest.target)
+        if module is not None:
+            context.update(module.context(job))
+        result.files += _render_files(engine, manifest, context)
+        result.findings += job.findings
+    result.findings += resolver.findings
+    # Targets sharing a shape (spinnaker, halconfig, spinnaker-operator) say the same thing once.
+    unique = dict.fromkeys(result.findings)
+    result.findings = [place(f, document) if f.location.path else f for f in unique]
+    secrets = [*resolver.secrets(), *(a.password for a in accounts if a.password)]
+
+    def mask(text: str) -> str:
+        return redact(text, secrets)
+
+    targets = [m.target for m in manifests]
+    if out is None:
+        result.text = output.show(result.files, mask)
+    elif out == STDOUT:
+        result.text = output.show(result.files, None)
+    elif check:
+        result.checked = True
+        result.stale, result.text = output.check(result.files, Path(out), targets, mask)
+    else:
+        output.ensure_folder(Path(out))
+        result.written, result.removed = output.write(result.files, Path(out), targets)
+    return result
+
+
+def available_targets(folders: list[Path]) -> list[str]:
+    """Built-in targets in table order, then the template folders' own, by name."""
+    found = {p.parent.name for folder in folders for p in folder.glob(f"*/{MANIFEST}") if is_target_name(p.parent.name)}
+    return [name for name in TARGETS if name in found] + sorted(found - TARGETS.keys())
+
+
+def _targets(requested: tuple[str, ...], folders: list[Path]) -> list[str]:
+    available = available_targets(folders)
+    names = [n.strip() for item in requested for n in item.split(",") if n.strip()]
+    if not names:
+        raise UsageError(f"give --target: one or more of {', '.join(available)}, or all")
+    if ALL in names:
+        return available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UsageError(f"unknown target {', '.join(unknown)}; known: {', '.join(available)}, all")
+    return list(dict.fromkeys(names))
+
+
+def _manifests(targets: list[str], folders: list[Path]) -> list[Manifest]:
+    """Each target's manifest from the first folder that has one (--template-dir before built-ins)."""
+    return [
+        load_manifest(next(f / name for f in folders if (f / name / MANIFEST).is_file()))
+        for name in targets
+    ]
+
+
+def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any]) -> list[RenderedFile]:
+    files = []
+    for spec in manifest.files:
+        template = f"{manifest.target}/{spec.template}"
+        if spec.each is None:
+            variants = [(spec.name, context)]
+        else:
+            items = context.get(spec.each)
+            if not isinstance(items, list):
+                raise UsageError(f"{manifest.folder / MANIFEST}: `each: {spec.each}` names no list in the context")
+            origin = f"{manifest.folder / MANIFEST}: name {spec.name!r}"
+            variants = [(engine.render_string(spec.name, {**context, "item": item}, origin), {**context, "item": item})
+                        for item in items]
+        for name, variables in variants:
+            if not _FILE_NAME.match(name):
+                raise UsageError(f"{manifest.folder / MANIFEST}: {name!r} is not a plain file name")
+            files.append(RenderedFile(manifest.target, name, engine.render(template, variables).encode("utf-8"),
+                                      spec.secrets))
+    return files

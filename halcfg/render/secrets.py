@@ -1,0 +1,98 @@
+"""Plaintext credentials for the targets that need them, resolved once per account per run.
+
+Failures and short-lived tokens become findings here, once per account however many targets ask;
+every value handed out is remembered so the stage can redact it from whatever it prints.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from halcfg.config.model import Account
+from halcfg.credentials.resolve import Credential, CredentialError, _secret_access_key, resolve
+from halcfg.findings import Finding, Location, Severity
+from halcfg.render.encode import docker_auth, go_json
+
+_PREFETCH_THREADS = 8  # passwordCommand and ECR wait on other processes, not on this one
+
+
+class SecretResolver:
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.findings: list[Finding] = []
+        self._done: dict[str, Credential | None] = {}
+        self._extra: list[str] = []  # secrets handed out besides passwords (static AWS keys)
+
+    def prefetch(self, accounts: list[Account]) -> None:
+        """Resolve many accounts at once: commands and ECR calls overlap instead of queueing."""
+        todo = [a for a in accounts if a.name not in self._done]
+        if len(todo) > 1:
+            with ThreadPoolExecutor(_PREFETCH_THREADS) as pool:
+                for account, outcome in zip(todo, pool.map(self._attempt, todo), strict=True):
+                    self._record(account, outcome)
+
+    def get(self, account: Account) -> Credential | None:
+        """The account's credential with a password, or None (and a finding) when there is none."""
+        if account.name not in self._done:
+            self._record(account, self._attempt(account))
+        return self._done[account.name]
+
+    def ecr_secret_access_key(self, account: Account) -> str | None:
+        """The account's static AWS secret key (None without ecr.accessKeyId); CredentialError if unreadable."""
+        if account.ecr is None:
+            return None
+        secret = _secret_access_key(account.ecr, self.base_dir)
+        if secret:
+            self._extra.append(secret)
+        return secret
+
+    def secrets(self) -> list[str]:
+        """Every form in which a resolved secret may appear in rendered bytes."""
+        forms: list[str] = [*self._extra]
+        for credential in self._done.values():
+            if credential is not None and credential.password:
+                password = credential.password
+                forms += [password, f"{credential.username or ''}:{password}",
+                          docker_auth(credential.username, password), go_json(password)[1:-1]]
+        return forms
+
+    def _attempt(self, account: Account) -> Credential | CredentialError:
+        try:
+            return resolve(account, self.base_dir)
+        except CredentialError as error:
+            return error
+
+    def _record(self, account: Account, outcome: Credential | CredentialError) -> None:
+        where = Location(account=account.name, path=account.json_path)
+        if isinstance(outcome, CredentialError):
+            self._done[account.name] = None
+            self.findings.append(Finding(
+                Severity.ERROR, outcome.code, f"account {account.name!r}: {outcome.message}; not rendered",
+                outcome.remediation, where,
+            ))
+            return
+        if outcome.password is None:
+            self._done[account.name] = None
+            self.findings.append(Finding(
+                Severity.WARNING, "render-no-credentials",
+                f"account {account.name!r} has no password source; left out of files that hold credentials",
+                "Add passwordFile, passwordCommand or passwordEnv if the registry needs a login.", where,
+            ))
+            return
+        self._done[account.name] = outcome
+        if outcome.expires_at is not None:
+            self.findings.append(Finding(
+                Severity.WARNING, "render-short-lived-token",
+                f"account {account.name!r}: its ECR token, rendered into a static file, expires at "
+                f"{_utc(outcome.expires_at)}",
+                "Let the consumer fetch tokens at pull time instead: docker-credential-halcfg "
+                "(docker-config --helper halcfg, or ECR's ecr-login helper) or the kubelet plugin "
+                "`halcfg kubelet-credential-provider` (target kubelet); else re-render before it expires.",
+                where,
+            ))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

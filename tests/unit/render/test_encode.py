@@ -1,0 +1,55 @@
+"""The byte rules the targets share: Go's JSON escaping and a YAML that reads back the same under
+YAML 1.1 (clouddriver's SnakeYAML, Go's yaml.v2) and 1.2."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from ruamel.yaml import YAML
+
+from halcfg.credentials.redact import MASK, redact
+from halcfg.render.encode import b64encode, docker_auth, go_json, to_yaml
+from halcfg.render.hosts import registry_host
+
+TRICKY = ["yes", "No", "on", "OFF", "y", "null", "~", "012345", "0x1F", "1e5", "1_000", "12:30", ".inf", "-",
+          "a: b", "a #b", "#x", "@x", "`x", "!tag", "&anchor", "*alias", "%x", "'q'", '"q"', "[x]", "{x}", "", " x",
+          "x ", "tab\there", "new\nline", "<&>", "robot$spinnaker", "é", "\u2028", "2026-11-27", "=", "<<", "?x"]
+
+
+def test_go_json_escapes_like_encoding_json() -> None:
+    # Expected bytes as Go's json.Marshal writes them (HTML-safe escapes, short escapes for \b \f \n \r \t).
+    assert go_json({"a": "<&>\u2028\u2029\b\f\n\r\t\x01\x7f\"\\/é"}) == (
+        '{"a":"\\u003c\\u0026\\u003e\\u2028\\u2029\\b\\f\\n\\r\\t\\u0001\x7f\\"\\\\/é"}')
+    assert go_json({"k": {"x": 1}}, indent="\t") == '{\n\t"k": {\n\t\t"x": 1\n\t}\n}'
+
+
+def test_docker_auth_is_padded_standard_base64() -> None:
+    assert docker_auth("u", "p") == "dTpw"
+    assert docker_auth("u", "p>") == b64encode("u:p>") == "dTpwPg=="
+
+
+@pytest.mark.parametrize("version", [(1, 1), (1, 2)])
+def test_yaml_reads_back_as_the_same_strings(version: tuple[int, int]) -> None:
+    data = {"plain": {s or "empty": s for s in TRICKY}, "list": TRICKY, "nested": [{"a": [1, True, None]}, [], {}]}
+    loader = YAML(typ="safe", pure=True)
+    loader.version = version
+    assert loader.load(io.StringIO(to_yaml(data))) == data
+
+
+def test_registry_host_per_consumer() -> None:
+    assert [registry_host("index.docker.io", c) for c in ("docker", "drone", "kubelet", "clouddriver")] == [
+        "https://index.docker.io/v1/", "docker.io", "docker.io", "https://index.docker.io"]
+    assert registry_host("http://10.0.0.1:5000/", "clouddriver") == "http://10.0.0.1:5000"
+    assert registry_host("Quay.io", "docker") == "quay.io"
+    assert registry_host("reg:5000", "clouddriver", plain_http=True) == "http://reg:5000"
+    with pytest.raises(ValueError, match="unknown consumer"):
+        registry_host("quay.io", "podman")
+
+
+def test_redact_masks_base64_at_every_alignment() -> None:
+    secret = "s3cr3t-value"
+    for prefix in ("", "a", "ab", '{"auths":{"x":{"auth":"'):
+        text = b64encode(prefix + secret + '"}}')
+        assert MASK in redact(text, [secret]) and b64encode(secret)[:8] not in redact(text, [secret])
+    assert redact("fine", ["ab"]) == "fine"

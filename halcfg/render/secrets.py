@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from halcfg.config.model import Account
-from halcfg.credentials.resolve import Credential, CredentialError, _secret_access_key, resolve
+from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
+from halcfg.credentials.resolve import Credential, CredentialError, resolve
 from halcfg.findings import Finding, Location, Severity
 from halcfg.render.encode import docker_auth, go_json
 

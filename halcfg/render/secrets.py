@@ -12,6 +12,7 @@ from pathlib import Path
 
 from halcfg.config.model import Account
 from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
+from halcfg.credentials.redact import credential_secrets
 from halcfg.credentials.resolve import Credential, CredentialError, resolve
 from halcfg.findings import Finding, Location, Severity
 from halcfg.render.encode import docker_auth, go_json
@@ -55,7 +56,7 @@ class SecretResolver:
         for credential in self._done.values():
             if credential is not None and credential.password:
                 password = credential.password
-                forms += [password, f"{credential.username or ''}:{password}",
+                forms += [*credential_secrets(credential.username, password),
                           docker_auth(credential.username, password), go_json(password)[1:-1]]
         return forms
 

@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         from halcfg.cli.validate import main as validate_main
 
         return validate_main(args[1:])
+    if args[:1] == ["render"]:  # pipelines run it on every deploy
+        from halcfg.cli.render import main as render_main
+
+        return render_main(args[1:])
     if args[:1] == ["kubelet-credential-provider"]:  # the kubelet starts it for pulls
         from halcfg.cli.kubelet_provider import main as provider_main
 

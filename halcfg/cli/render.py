@@ -1,56 +1,73 @@
-"""`halcfg render --target T… [--out DIR | --out -] [--check]`: compile the accounts into files."""
+"""`halcfg render --target T… [--out DIR | --out -] [--check]`: compile the accounts into files.
+
+Parsed with argparse and imported without typer, like `validate`: pipelines run it on every
+deploy, and typer's import alone costs more than rendering a hundred Secrets. The typer app
+lists it and forwards to the same `main`, so there is one definition of its flags.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
+from halcfg.errors import UsageError
+from halcfg.findings import EXIT_OK, EXIT_USAGE
 
-HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the kubelet
-and docker read. Without --out, shows them with secrets masked; --out DIR writes DIR/<target>/ (files
-holding secrets 0600; files no longer rendered are removed); --out - prints the real bytes; --check
-compares with DIR and exits 1 with a masked diff when they are stale."""
+HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the
+kubelet and docker read. Without --out, shows them with secrets masked; --out DIR writes
+DIR/<target>/ (files holding secrets 0600; files no longer rendered are removed); --out - prints
+the real bytes; --check compares with DIR and exits 1 with a masked diff when they are stale."""
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("render", help=HELP)
-    def render(
-        target: Annotated[list[str], typer.Option(
-            "--target", "-t", help="spinnaker, halconfig, spinnaker-operator, drone, kubernetes, docker-config, "
-            "kubelet, a --template-dir target, or all; repeat or separate with commas")],
-        config: ConfigOption = None,
-        out: Annotated[str | None, typer.Option(help="folder to write into, or - for stdout")] = None,
-        check: Annotated[bool, typer.Option("--check", help="compare with --out instead of writing")] = False,
-        account: Annotated[list[str] | None, typer.Option(help="only this account (repeatable)")] = None,
-        template_dir: Annotated[Path | None, typer.Option(
-            help="folder of <target>/manifest.yaml + templates adding or overriding targets")] = None,
-        inline_secrets: Annotated[bool, typer.Option(
-            "--inline-secrets", help="spinnaker, halconfig: write resolved passwords, not references")] = False,
-        inline_ecr: Annotated[bool, typer.Option(
-            "--inline-ecr", help="docker-config: write ECR tokens (12 h) instead of the ecr-login helper")] = False,
-        combined: Annotated[bool, typer.Option("--combined", help="kubernetes: one Secret for all accounts")] = False,
-        secret_name: Annotated[str | None, typer.Option(help="kubernetes --combined: the Secret's name")] = None,
-        namespace: Annotated[str | None, typer.Option(
-            help="kubernetes: namespace of Secrets whose account names none")] = None,
-        label: Annotated[list[str] | None, typer.Option(help="kubernetes: KEY=VALUE label on every Secret")] = None,
-        deployment: Annotated[str | None, typer.Option(
-            help="halconfig: deployment name (default: default); spinnaker-operator: SpinnakerService name")] = None,
-        helper: Annotated[str | None, typer.Option(
-            help="docker-config: credHelpers naming this helper (e.g. halcfg) for every account")] = None,
-    ) -> None:
-        from halcfg.render.target import RenderOptions
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="halcfg render", description=HELP)
+    add = parser.add_argument
+    add("-t", "--target", action="append", required=True, metavar="T",
+        help="spinnaker, halconfig, spinnaker-operator, drone, kubernetes, docker-config, kubelet, "
+             "a --template-dir target, or all; repeat or separate with commas")
+    add("-c", "--config", help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
+    add("--out", help="folder to write into, or - for stdout (default: a preview, secrets masked)")
+    add("--check", action="store_true", help="compare with --out instead of writing; exit 1 when stale")
+    add("--account", action="append", default=[], metavar="NAME", help="only this account (repeatable)")
+    add("--template-dir", type=Path, metavar="DIR",
+        help="folder of <target>/manifest.yaml + templates adding or overriding targets")
+    add("--inline-secrets", action="store_true", help="spinnaker, halconfig: resolved passwords, not references")
+    add("--inline-ecr", action="store_true",
+        help="docker-config: ECR tokens (12 h) in auths instead of the ecr-login helper")
+    add("--combined", action="store_true", help="kubernetes: one Secret for all accounts")
+    add("--secret-name", help="kubernetes --combined: the Secret's name")
+    add("--namespace", help="kubernetes: namespace of Secrets whose account names none")
+    add("--label", action="append", default=[], metavar="KEY=VALUE", help="kubernetes: a label on every Secret")
+    add("--deployment", metavar="NAME",
+        help="halconfig: deployment name (default: default); spinnaker-operator: SpinnakerService name")
+    add("--helper", metavar="NAME", help="docker-config: credHelpers naming this helper (e.g. halcfg) for all")
+    return parser
 
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse printed usage (or --help)
+        return EXIT_USAGE if stop.code else EXIT_OK
+    from halcfg.render.target import RenderOptions
+
+    try:
         options = RenderOptions(
-            targets=tuple(target), accounts=tuple(account or ()), inline_secrets=inline_secrets,
-            inline_ecr=inline_ecr, combined=combined, deployment=deployment, helper=helper,
-            namespace=namespace, labels=_labels(label or []), secret_name=secret_name,
+            targets=tuple(args.target), accounts=tuple(args.account), inline_secrets=args.inline_secrets,
+            inline_ecr=args.inline_ecr, combined=args.combined, deployment=args.deployment, helper=args.helper,
+            namespace=args.namespace, labels=_labels(args.label), secret_name=args.secret_name,
         )
-        raise typer.Exit(run(config_path(config), options, out, check, template_dir))
+        return run(config_path(args.config), options, args.out, args.check, args.template_dir)
+    except UsageError as error:
+        print(f"halcfg: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"halcfg: error: {error.filename or ''}: {error.strerror or error}".replace("error: : ", "error: "),
+              file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _labels(pairs: list[str]) -> tuple[tuple[str, str], ...]:
@@ -58,7 +75,7 @@ def _labels(pairs: list[str]) -> tuple[tuple[str, str], ...]:
     for pair in pairs:
         key, found, value = pair.partition("=")
         if not found or not key:
-            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--label")
+            raise UsageError(f"--label {pair!r} is not KEY=VALUE")
         labels.append((key, value))
     return tuple(labels)
 
@@ -74,6 +91,9 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
         sys.stdout.write(result.text)
         sys.stdout.flush()
     lines = [f"wrote {out}/{name}" for name in result.written] + [f"removed {out}/{n}" for n in result.removed]
+    unchanged = len(result.files) - len(result.written)
+    if out not in (None, STDOUT) and not result.checked and unchanged:
+        lines.append(f"{unchanged} file(s) unchanged in {out}")
     if result.checked:
         lines.append(f"{len(result.stale)} stale file(s) in {out}" if result.stale else f"{out} is up to date")
     if result.findings:
@@ -82,3 +102,14 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
     print("\n".join(lines), file=report_stream)
     return result.exit_code
 
+
+def register(app: object) -> None:
+    """List `render` in the typer app; its arguments go to `main` untouched."""
+    import typer
+
+    @app.command(  # type: ignore[attr-defined]
+        "render", help=HELP, add_help_option=False,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def render(ctx: typer.Context) -> None:
+        raise typer.Exit(main(ctx.args))

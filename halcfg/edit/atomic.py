@@ -20,13 +20,17 @@ from halcfg.errors import UsageError
 LOCK_TIMEOUT = 120.0  # seconds; an edit holding the lock runs at most one probe
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int | None = None, follow_symlinks: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, mode: int | None = None, follow_symlinks: bool = True, durable: bool = True
+) -> None:
     """Put `data` at `path` through a temp file in the same folder: write, fsync, rename.
 
     `mode` forces the permission bits (0o600 for secrets); otherwise an existing file keeps
     its mode and owner and a new one gets the umask's default. A symlink stays a symlink:
     the file it points to is the one replaced — unless `follow_symlinks` is false (caches in
     the user's own folders), when the link itself is replaced and nothing is written through it.
+    `durable=False` skips both fsyncs, for files that can be made again (rendered output):
+    still atomic for readers, not durable across a crash.
     """
     target = Path(os.path.realpath(path)) if follow_symlinks else Path(os.path.abspath(path))
     try:
@@ -44,13 +48,15 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, follow_sym
                     os.fchown(stream.fileno(), old.st_uid, old.st_gid)
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
 
 
 def _umask() -> int:

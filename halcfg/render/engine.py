@@ -41,6 +41,7 @@ class Engine:
             auto_reload=False,
         )
         self.env.filters.update(FILTERS)
+        self._inline: dict[str, jinja2.Template] = {}
 
     def render(self, template: str, variables: dict[str, Any]) -> str:
         """Template `<target>/<name>` rendered with `variables`."""
@@ -55,9 +56,11 @@ class Engine:
             raise UsageError(f"{where}: {type(error).__name__}: {error}") from None
 
     def render_string(self, source: str, variables: dict[str, Any], origin: str) -> str:
-        """An inline template (a manifest's file name); errors name `origin`."""
+        """An inline template (a manifest's file name), compiled once; errors name `origin`."""
         try:
-            return self.env.from_string(source).render(variables)
+            if source not in self._inline:
+                self._inline[source] = self.env.from_string(source)
+            return self._inline[source].render(variables)
         except jinja2.TemplateError as error:
             raise UsageError(f"{origin}: {type(error).__name__}: {error}") from None
 

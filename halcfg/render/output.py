@@ -34,16 +34,18 @@ class RenderedFile:
 
 
 def write(files: list[RenderedFile], out: Path, targets: list[str]) -> tuple[list[str], list[str]]:
-    """Write every file under `out/<target>/`; remove files there that are no longer rendered.
-    Returns (written, removed) as paths relative to `out`."""
+    """Write every changed file under `out/<target>/`; remove files there that are no longer
+    rendered. Returns (written, removed) as paths relative to `out`."""
     wanted = {out / f.relpath for f in files}
     for file in files:
         _refuse_link(out / file.relpath)
     written = []
     for file in files:
         path = out / file.relpath
+        if _unchanged(path, file):
+            continue  # no rewrite: watchers that reload on change (and mtimes) stay quiet
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, file.data, mode=SECRET_MODE if file.secrets else None)
+        write_atomic(path, file.data, mode=SECRET_MODE if file.secrets else None, durable=False)  # re-renderable
         written.append(file.relpath)
     removed = []
     for path in _existing(out, targets):
@@ -108,6 +110,17 @@ def _mask_value(line: str) -> str:
         if found:
             return f"{key}{separator}{MASK}\n"
     return f"-{MASK}\n"
+
+
+def _unchanged(path: Path, file: RenderedFile) -> bool:
+    """The file on disk already holds these bytes (with 0600 when it carries secrets)."""
+    try:
+        if path.stat().st_size != len(file.data):
+            return False
+        mode_ok = not file.secrets or stat.S_IMODE(path.stat().st_mode) == SECRET_MODE
+        return mode_ok and path.read_bytes() == file.data
+    except OSError:
+        return False
 
 
 def _refuse_link(path: Path) -> None:

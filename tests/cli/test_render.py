@@ -292,6 +292,10 @@ def test_check_is_fresh_then_stale_with_a_masked_diff(tmp_path: Path) -> None:
                    "        passwordFile: pw\n")
     args = ("render", "--target", "drone,kubernetes,docker-config", "--out", tmp_path / "out", "-c", accounts)
     assert run_cli(*args).returncode == 0
+    mtime = (tmp_path / "out" / "drone" / "registries.yml").stat().st_mtime_ns
+    again = run_cli(*args)
+    assert again.returncode == 0 and "wrote" not in again.stdout and "3 file(s) unchanged" in again.stdout
+    assert (tmp_path / "out" / "drone" / "registries.yml").stat().st_mtime_ns == mtime
     fresh = run_cli(*args, "--check")
     assert fresh.returncode == 0 and "up to date" in fresh.stdout, fresh.stdout + fresh.stderr
     (tmp_path / "pw").write_text(canary + "-rotated")

@@ -415,3 +415,43 @@ def test_usage_errors(tmp_path: Path, example: Path) -> None:
         result = run_cli("render", *args, "-c", example)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_inline_secrets_deployment_and_drone_static_ecr_keys(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("hub-token")
+    (tmp_path / "aws-secret").write_text("aws-secret-key\n")
+    accounts = write_accounts(
+        tmp_path / "halcfg.yaml",
+        "      - name: hub\n        address: docker.io\n        username: u\n        repositories: [a/b]\n"
+        "        passwordFile: pw\n      - name: ecr\n        address: 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n"
+        "        repositories: [a/b]\n"
+        "        ecr: {accessKeyId: AKIDEXAMPLE, secretAccessKeyFile: aws-secret, profile: ci}\n")
+    spinnaker = run_cli("render", "--target", "halconfig", "--inline-secrets", "--account", "hub",
+                        "--deployment", "prod", "--out", "-", "-c", accounts)
+    assert spinnaker.returncode == 0, spinnaker.stderr
+    (deployment,) = yaml.load(spinnaker.stdout)["deploymentConfigurations"]
+    (hub,) = deployment["providers"]["dockerRegistry"]["accounts"]
+    assert deployment["name"] == "prod" and (hub["username"], hub["password"]) == ("u", "hub-token")
+    assert "passwordFile" not in hub
+    operator = run_cli("render", "--target", "spinnaker-operator", "--deployment", "prod", "--account", "ecr",
+                       "--out", "-", "-c", accounts)
+    patch = yaml.load(operator.stdout.split("==> spinnaker-operator/spinnakerservice-patch.yml <==\n")[1]
+                      .split("==>")[0])
+    (ecr,) = patch["spec"]["spinnakerConfig"]["config"]["providers"]["dockerRegistry"]["accounts"]
+    assert patch["metadata"]["name"] == "prod"
+    assert ecr["passwordCommand"] == "aws ecr get-login-password --region eu-west-1 --profile ci"
+    drone = run_cli("render", "--target", "drone", "--out", "-", "-c", accounts)
+    assert drone.returncode == 0, drone.stderr
+    assert yaml.load(drone.stdout)[1] == {"address": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                                          "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "aws-secret-key"}
+    preview = run_cli("render", "--target", "drone", "-c", accounts)
+    assert "aws-secret-key" not in preview.stdout + preview.stderr and "hub-token" not in preview.stdout
+
+
+def test_two_accounts_cannot_share_a_secret_file(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("pw")
+    accounts = write_accounts(tmp_path / "halcfg.yaml", "".join(
+        f"      - name: {name}\n        address: {name}.example.com\n        username: u\n        passwordFile: pw\n"
+        "        kubernetes: {secretName: pull, namespace: ci}\n" for name in ("one", "two")))
+    result = run_cli("render", "--target", "kubernetes", "--out", tmp_path / "out", "-c", accounts)
+    assert result.returncode == 1 and "[secret-name-taken] 2 Secrets would be ci.pull.yaml" in result.stdout

@@ -93,14 +93,20 @@ def check(files: list[RenderedFile], out: Path, targets: list[str], mask: Redact
 
 
 def show(files: list[RenderedFile], mask: Redactor | None) -> str:
-    """The files as one text: alone as they are, several under `==> target/name <==` headers."""
-    def text(file: RenderedFile) -> str:
-        body = file.data.decode("utf-8")
-        return mask(body) if mask is not None and file.secrets else body
+    """The files as one text: one alone as it is; several YAML files as one YAML stream (so
+    `--out - | kubectl apply -f -` takes every Secret); otherwise under `==> target/name <==` headers."""
+    def body(file: RenderedFile) -> str:
+        data = file.data.decode("utf-8")
+        return mask(data) if mask is not None and file.secrets else data
+
+    def text(file: RenderedFile) -> str:  # one of several: each ends its own line
+        return body(file) if file.data.endswith(b"\n") else body(file) + "\n"
 
     if len(files) == 1:
-        return text(files[0])
-    return "\n".join(f"==> {f.relpath} <==\n{text(f)}" + ("" if text(f).endswith("\n") else "\n") for f in files)
+        return body(files[0])
+    if all(f.name.endswith((".yml", ".yaml")) for f in files):
+        return "".join(f"--- # {f.relpath}\n{text(f)}" for f in files)
+    return "\n".join(f"==> {f.relpath} <==\n{text(f)}" for f in files)
 
 
 def _mask_value(line: str) -> str:

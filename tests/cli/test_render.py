@@ -221,6 +221,8 @@ def test_combined_secret_holds_every_host_sorted(tmp_path: Path) -> None:
                                   "labels": {"app.kubernetes.io/managed-by": "halcfg", "team": "pay"}}
     data = base64.b64decode(secret["data"][".dockerconfigjson"]).decode()
     assert list(json.loads(data)["auths"]) == ["gcr.io", "https://index.docker.io/v1/", "quay.io"]
+    each = run_cli("render", "--target", "kubernetes", "--out", "-", "-c", tmp_path / "halcfg.yaml")
+    assert [s["metadata"]["name"] for s in yaml.load_all(each.stdout)] == ["z", "a", "hub"]  # one stream for kubectl
 
 
 def test_docker_config_lets_skopeo_list_tags(tmp_path: Path, basic_registry: Registry) -> None:
@@ -435,8 +437,7 @@ def test_inline_secrets_deployment_and_drone_static_ecr_keys(tmp_path: Path) -> 
     assert "passwordFile" not in hub
     operator = run_cli("render", "--target", "spinnaker-operator", "--deployment", "prod", "--account", "ecr",
                        "--out", "-", "-c", accounts)
-    patch = yaml.load(operator.stdout.split("==> spinnaker-operator/spinnakerservice-patch.yml <==\n")[1]
-                      .split("==>")[0])
+    patch = next(d for d in yaml.load_all(operator.stdout) if d and d["kind"] == "SpinnakerService")
     (ecr,) = patch["spec"]["spinnakerConfig"]["config"]["providers"]["dockerRegistry"]["accounts"]
     assert patch["metadata"]["name"] == "prod"
     assert ecr["passwordCommand"] == "aws ecr get-login-password --region eu-west-1 --profile ci"

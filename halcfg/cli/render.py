@@ -5,8 +5,6 @@ deploy, and typer's import alone costs more than rendering a hundred Secrets. Th
 lists it and forwards to the same `main`, so there is one definition of its flags.
 """
 
-from __future__ import annotations
-
 import argparse
 import sys
 from pathlib import Path
@@ -104,7 +102,8 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
 
 
 def register(app: object) -> None:
-    """List `render` in the typer app; its arguments go to `main` untouched."""
+    """List `render` in the typer app; its arguments go to `main` untouched. (No `from __future__
+    import annotations` in this module: typer resolves `typer.Context` against its globals.)"""
     import typer
 
     @app.command(  # type: ignore[attr-defined]

@@ -407,6 +407,8 @@ def test_broken_template_names_its_file_and_line(tmp_path: Path, example: Path, 
 
 
 def test_usage_errors(tmp_path: Path, example: Path) -> None:
+    listed = run_cli("--help")
+    assert listed.returncode == 0 and "render" in listed.stdout
     for args, message in [
         (("--target", "nope"), "unknown target nope"),
         (("--target", "drone", "--check"), "--check compares with files on disk"),

@@ -164,11 +164,7 @@ def delete(name: Name, config: ConfigOption = None) -> None:
     """Remove an account, with the comment lines right above it."""
 
     def change(doc: Document) -> tuple[Document, list[str]]:
-        password_file = document.find_account(doc, name)[1].get("passwordFile")
-        result, notes = document.delete_account(doc, name)
-        if password_file == secretfiles.reference(name):
-            notes.append(f"{password_file} is left in place; delete it when no longer needed")
-        return result, notes
+        return document.delete_account(doc, name)  # the account's own secret file goes with it
 
     result = editing.edit(config_path(config), change)
     text, code = editing.outcome(result, "\n".join([f"- Deleted account {name}.", *result.detail]))

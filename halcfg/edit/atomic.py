@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,8 @@ def write_atomic(
     """Put `data` at `path` through a temp file in the same folder: write, fsync, rename.
 
     `mode` forces the permission bits (0o600 for secrets); otherwise an existing file keeps
-    its mode and owner and a new one gets the umask's default. A symlink stays a symlink:
+    its mode and owner and a new one gets the umask's default, but never writable by group or
+    others whatever the umask (whoever can write an accounts file can set a passwordCommand). A symlink stays a symlink:
     the file it points to is the one replaced — unless `follow_symlinks` is false (caches in
     the user's own folders), when the link itself is replaced and nothing is written through it.
     `durable=False` skips both fsyncs, for files that can be made again (rendered output):
@@ -38,7 +41,7 @@ def write_atomic(
     except FileNotFoundError:
         old = None
     if mode is None:
-        mode = stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask()
+        mode = stat.S_IMODE(old.st_mode) if old else 0o644 & ~_umask()
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -76,19 +79,20 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the edit lock of `path`: flock on `.NAME.lock` beside it.
+    """Hold the edit lock of `path`: flock on the folder that holds it.
 
-    Not on the file itself: each write renames a new inode over it, so a waiter would lock
-    the old, orphaned inode. The lock file stays, empty, because removing it would race.
+    Not on the file itself: each write renames a new inode over it, so a waiter would lock the
+    old, orphaned inode. Not on a lock file beside it either: that would be one more file to
+    create safely (never through a symlink) and to keep out of git. A folder is never replaced
+    by an edit and needs no write permission to lock; edits of two files in one folder queue.
     """
     target = Path(os.path.realpath(path))
-    lock_path = target.parent / f".{target.name}.lock"
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise UsageError(f"{path}: folder {target.parent} does not exist") from None
     except OSError as error:
-        raise UsageError(f"{lock_path}: cannot create the edit lock: {error.strerror}") from None
+        raise UsageError(f"{target.parent}: cannot open the folder to lock it: {error.strerror}") from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -98,10 +102,29 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise UsageError(
-                        f"{path}: another halcfg has been editing this file for {timeout:.0f}s "
-                        f"(lock {lock_path}); try again when it is done"
+                        f"{path}: another halcfg has been editing files in {target.parent} for {timeout:.0f}s; "
+                        "try again when it is done"
                     ) from None
                 time.sleep(0.01)
-        yield
+        with _signals_interrupt():
+            yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt (main thread only: signals are delivered there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -7,6 +7,7 @@ password file written for the edit.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from halcfg.config.model import build_config
 from halcfg.edit import document, secretfiles
 from halcfg.edit.atomic import locked, write_atomic
 from halcfg.edit.document import Document
+from halcfg.errors import UsageError
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK, Finding, Severity
 
 T = TypeVar("T")
@@ -38,6 +40,7 @@ class Result(Generic[T]):
     written: bool  # the file (or the password file) changed
     refused: bool  # the result would not validate (or probe); nothing was written
     refused_by_probe: bool = False  # the offline check passed; the registry said no
+    notes: list[str] = field(default_factory=list)  # what else changed, e.g. a secret file removed
 
 
 def edit(
@@ -59,11 +62,13 @@ def edit(
     """
     with locked(path):
         doc = _open(path, create)
+        own = _own_secret_files(doc)  # before the change: it may edit `doc` in place
+        secretfiles.sweep(path.parent, own)  # what a killed edit left behind
         stored = None
         if secret is not None:
             replace = _password_file(doc, secret.account) == secretfiles.reference(secret.account)
             stored = secretfiles.store(path.parent, secret.account, secret.password, replace=replace)
-        written = False
+        committed = False
         try:
             result, detail = change(doc)
             text = result.text()
@@ -79,11 +84,13 @@ def edit(
                 return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
             if not same_text:
                 write_atomic(path, result.encode(text))
-            written = True
+            if stored:
+                stored.commit()  # only now: a refused or killed edit never leaves a password in place
+            committed = True
         finally:
-            if stored and not written:
-                stored.undo()  # the password file goes back to what it was, with the refused edit
-        return Result(detail, shown, written=True, refused=False)
+            if stored and not committed:
+                stored.undo()
+        return Result(detail, shown, written=True, refused=False, notes=_remove_unused(path.parent, own, result))
 
 
 def _open(path: Path, create: bool) -> Document:
@@ -93,6 +100,34 @@ def _open(path: Path, create: bool) -> Document:
 def _password_file(doc: Document, account: str) -> str | None:
     node = document.get_account(doc, account)
     return None if node is None else node.get("passwordFile")
+
+
+def _password_files(doc: Document) -> dict[str, str]:
+    """{account name: passwordFile} for the accounts that have one."""
+    return {
+        str(a.get("name")): a["passwordFile"] for a in document.accounts(doc) or ()
+        if isinstance(a, dict) and isinstance(a.get("passwordFile"), str)
+    }
+
+
+def _own_secret_files(doc: Document) -> set[str]:
+    """The passwordFile values that are the secret files halcfg makes for their accounts."""
+    own = set()
+    for name, ref in _password_files(doc).items():
+        with contextlib.suppress(UsageError):  # a name no secret file could have
+            if ref == secretfiles.reference(name):
+                own.add(ref)
+    return own
+
+
+def _remove_unused(base_dir: Path, own_before: set[str], after: Document) -> list[str]:
+    """Delete the secret files halcfg made for accounts that no longer use them (deleted, or
+    switched to another password source), and say so."""
+    still_used = set(_password_files(after).values())
+    return [
+        f"Removed {ref}: no account uses it any more."
+        for ref in sorted(own_before - still_used) if secretfiles.remove(base_dir, ref)
+    ]
 
 
 def _errors(findings: list[Finding]) -> bool:
@@ -133,5 +168,5 @@ def outcome(result: Result[T], done: str) -> tuple[str, int]:
     if result.refused:
         lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
         return "\n".join(lines), EXIT_FINDINGS
-    lines.append(done)
+    lines += [done, *result.notes]
     return "\n".join(lines), EXIT_OK

@@ -357,12 +357,12 @@ def test_delete_everything_leaves_an_empty_list(tmp_path: Path) -> None:
     assert ok("account", "list", "--format", "json", "-c", path).strip() == "[]"
 
 
-def test_delete_notes_the_secret_file_it_leaves(tmp_path: Path) -> None:
+def test_delete_removes_the_secret_file_it_made_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "halcfg.yaml"
     ok("account", "add", "a", "--address", "a.io", "--password-stdin", "--no-validate", "-c", path, input="pw")
     out = ok("account", "delete", "a", "-c", path)
-    assert "secrets/a.password is left in place" in out
-    assert (tmp_path / "secrets" / "a.password").exists()
+    assert "Removed secrets/a.password: no account uses it any more." in out
+    assert not (tmp_path / "secrets" / "a.password").exists()
 
 
 # ---- secrets never shown ------------------------------------------------------------------------

@@ -193,3 +193,164 @@ def test_fifty_concurrent_adds_lose_nothing(tmp_path: Path) -> None:
     names = sorted(a["name"] for a in json.loads(listed.stdout))
     assert names == sorted(f"acct-{i}" for i in range(50))
     assert run_cli("validate", path).returncode == 0
+
+
+# ---- secret files and the lock: never through a symlink, safe modes, nothing left behind --------
+
+
+def halcfg(*args: str | os.PathLike[str], umask: int | None = None, input: str = "") -> subprocess.Popen[str]:
+    """`python -m halcfg ARGS` started in the background (under `umask` if given)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("HALCFG_CONFIG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "halcfg", *map(str, args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, preexec_fn=None if umask is None else lambda: os.umask(umask),
+    )
+    assert process.stdin is not None
+    process.stdin.write(input)
+    process.stdin.close()
+    process.stdin = None  # communicate() must not touch it again
+    return process
+
+
+def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    return process.returncode, out, err
+
+
+def add_with_password(path: Path, name: str = "hub", password: str = "CANARY-pw-1", *more: str) -> tuple[int, str, str]:
+    return finished(halcfg("account", "add", name, "--address", "hub.example", "--username", "u", "--password-stdin",
+                           "--no-validate", *more, "-c", path, input=password))
+
+
+def scratch_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((".tmp", ".undo"))) if folder.exists() else []
+
+
+def test_umask_000_still_gives_safe_modes(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert finished(halcfg("init", "-c", path, umask=0))[0] == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644, "anyone who can write it can set a passwordCommand"
+    code, out, _ = finished(halcfg("account", "add", "hub", "--address", "hub.example", "--username", "u",
+                                   "--password-stdin", "--no-validate", "-c", path, umask=0, input="CANARY-pw-1"))
+    assert code == 0, out
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secrets" / "hub.password").stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert run_cli("validate", path).stdout.strip() == f"{path}: no problems"
+
+
+@pytest.mark.parametrize("target", ["folder", "file", "dangling-file"])
+def test_a_symlink_where_a_secret_goes_is_refused(tmp_path: Path, target: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert run_cli("init", "-c", path).returncode == 0
+    elsewhere = tmp_path / "someone-elses"
+    elsewhere.mkdir()
+    (elsewhere / "hub.password").write_text("theirs")
+    if target == "folder":
+        (tmp_path / "secrets").symlink_to(elsewhere)
+    else:
+        (tmp_path / "secrets").mkdir(mode=0o700)
+        goal = elsewhere / ("hub.password" if target == "file" else "not-yet")
+        (tmp_path / "secrets" / "hub.password").symlink_to(goal)
+    before = path.read_bytes()
+    code, out, err = add_with_password(path)
+    assert code == 2 and out == ""
+    assert "is a symlink" in err and err.count("\n") == 1, err
+    assert path.read_bytes() == before
+    assert (elsewhere / "hub.password").read_text() == "theirs"
+    assert not (elsewhere / "not-yet").exists()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["hub.password"]
+
+
+def test_a_secrets_folder_others_control_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert run_cli("init", "-c", path).returncode == 0
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets").chmod(0o777)
+    code, _, err = add_with_password(path)
+    assert code == 2 and "can be written by others" in err and "chmod 700" in err
+    if os.geteuid() == 0:  # only root can hand a folder to another user
+        (tmp_path / "secrets").chmod(0o700)
+        os.chown(tmp_path / "secrets", 65534, 65534)
+        code, _, err = add_with_password(path)
+        assert code == 2 and "is owned by uid 65534, not by you" in err
+    assert not (tmp_path / "secrets" / "hub.password").exists()
+
+
+def test_git_add_never_stages_a_password(tmp_path: Path) -> None:
+    """The accounts file is meant to be committed; secrets/ ignores itself and there is no lock file."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    path = tmp_path / "halcfg.yaml"
+    assert run_cli("init", "-c", path).returncode == 0
+    assert add_with_password(path)[0] == 0
+    assert add_with_password(path, "quay", "CANARY-pw-2")[0] == 0
+    subprocess.run([*git, "add", "."], check=True)
+    staged = subprocess.run([*git, "diff", "--cached", "--name-only"], check=True, capture_output=True,
+                            text=True).stdout.split()
+    assert sorted(staged) == ["halcfg.yaml", "secrets/.gitignore"]
+    shown = subprocess.run([*git, "diff", "--cached"], check=True, capture_output=True, text=True).stdout
+    assert "CANARY" not in shown
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "halcfg.yaml", "secrets"]
+
+
+def test_deleting_or_switching_source_removes_the_secret_file_it_made(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert add_with_password(path)[0] == 0
+    assert add_with_password(path, "quay", "CANARY-pw-2")[0] == 0
+    out = ok("account", "edit", "hub", "--password-env", "HUB_TOKEN", "--no-validate", "-c", path)
+    assert "Removed secrets/hub.password: no account uses it any more." in out
+    assert not (tmp_path / "secrets" / "hub.password").exists()
+    out = ok("account", "delete", "quay", "-c", path)
+    assert "Removed secrets/quay.password" in out
+    assert sorted(p.name for p in (tmp_path / "secrets").iterdir()) == [".gitignore"]
+
+
+def _hanging_registry() -> tuple[object, int]:
+    """A socket that accepts connections and never answers: a probe against it waits."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    return server, server.getsockname()[1]
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP", "SIGKILL"])
+def test_an_interrupted_add_neither_keeps_its_password_nor_blocks_the_next(tmp_path: Path, sig: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert run_cli("init", "-c", path).returncode == 0
+    before = path.read_bytes()
+    server, port = _hanging_registry()
+    secret = tmp_path / "secrets" / "hub.password"
+    try:
+        process = halcfg("account", "add", "hub", "--address", f"127.0.0.1:{port}", "--plain-http", "--username",
+                         "u", "--password-stdin", "--timeout", "60", "-c", path, input="CANARY-first")
+        deadline = time.monotonic() + 60
+        while not secret.exists():  # in place while the probe runs: the probe reads it
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(getattr(__import__("signal"), sig))
+        code, _, err = finished(process)
+    finally:
+        server.close()  # type: ignore[attr-defined]
+    assert code != 0 and path.read_bytes() == before
+    if sig != "SIGKILL":  # a catchable signal undoes at once
+        assert not secret.exists() and scratch_files(secret.parent) == []
+    code, out, err = add_with_password(path, "hub", "CANARY-second")  # the next attempt is not blocked
+    assert code == 0, out + err
+    assert secret.read_text() == "CANARY-second"
+    assert scratch_files(secret.parent) == []
+
+
+def test_a_refused_edit_puts_the_old_password_back(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert add_with_password(path)[0] == 0
+    secret = tmp_path / "secrets" / "hub.password"
+    code, out, _ = finished(halcfg("account", "edit", "hub", "--password-stdin", "--cache-threads", "0",
+                                   "--no-validate", "-c", path, input="CANARY-new"))
+    assert code == 1 and "Not saved" in out
+    assert secret.read_text() == "CANARY-pw-1" and scratch_files(secret.parent) == []
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600

@@ -101,8 +101,12 @@ def store(base_dir: Path, account: str, password: str, *, replace: bool) -> Stor
                 f"or point the account at it with --password-file {reference(account)}"
             )
         record = _create(folder, path.name, "undo", _ABSENT if previous is None else _PRESENT + previous)
-        _replace(folder, path.name, data)
-        os.fsync(folder)
+        try:
+            _replace(folder, path.name, data)
+            os.fsync(folder)
+        except BaseException:  # interrupted (SIGTERM) with the password maybe in place
+            _roll_back(folder, path.name, record)
+            raise
         return StoredSecret(path, True, folder, record, made_folder)
     except BaseException:
         os.close(folder)

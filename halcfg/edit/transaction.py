@@ -65,11 +65,11 @@ def edit(
         own = _own_secret_files(doc)  # before the change: it may edit `doc` in place
         secretfiles.sweep(path.parent, own)  # what a killed edit left behind
         stored = None
-        if secret is not None:
-            replace = _password_file(doc, secret.account) == secretfiles.reference(secret.account)
-            stored = secretfiles.store(path.parent, secret.account, secret.password, replace=replace)
         committed = False
         try:
+            if secret is not None:
+                replace = _password_file(doc, secret.account) == secretfiles.reference(secret.account)
+                stored = secretfiles.store(path.parent, secret.account, secret.password, replace=replace)
             result, detail = change(doc)
             text = result.text()
             same_text = text == doc.original and path.exists()

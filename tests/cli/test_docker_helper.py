@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED
-from tests.support.cli import REPO
+from tests.support.cli import REPO, run_cli
 from tests.support.credential_helper import (
     HELPER,
     HELPER_MODULE,
@@ -45,9 +45,20 @@ class Helper:
         assert CANARY not in result.stderr, result.stderr
         return result
 
-    def skopeo_tags(self, address: str, repository: str) -> subprocess.CompletedProcess[str]:
-        """`skopeo list-tags` with an auth file that only names halcfg as the host's helper."""
-        authfile = auth_file(self.root / "auth.json", address)
+    def render_auth_file(self) -> Path:
+        """What `halcfg render --target docker-config --helper halcfg` writes for the accounts."""
+        rendered = run_cli("render", "-c", self.config, "--target", "docker-config", "--helper", "halcfg",
+                           "--out", "-")  # fmt: skip
+        assert rendered.returncode == 0, rendered.stderr
+        path = self.root / "rendered-config.json"
+        path.write_text(rendered.stdout)
+        return path
+
+    def skopeo_tags(
+        self, address: str, repository: str, authfile: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`skopeo list-tags` with `authfile`, by default one holding only `credHelpers: {address: halcfg}`."""
+        authfile = authfile or auth_file(self.root / "auth.json", address)
         return subprocess.run(
             ["skopeo", "list-tags", "--authfile", str(authfile), "--tls-verify=false",
              f"docker://{address}/{repository}"],
@@ -189,7 +200,7 @@ def test_skopeo_fails_with_halcfgs_message_when_the_credential_fails(helper: Hel
     failing = 'printf %s "$(cat vault.txt)"; echo "vault: token $(cat vault.txt) expired" >&2; exit 3'
     write_accounts(helper.config, local("vaulted", basic_registry.address, username=BASIC_USER,
                                         passwordCommand=failing))
-    listed = helper.skopeo_tags(basic_registry.address, "team/api")
+    listed = helper.skopeo_tags(basic_registry.address, "team/api", helper.render_auth_file())
     assert listed.returncode != 0
     assert "error getting credentials" in listed.stderr
     assert "halcfg: account 'vaulted': passwordCommand exited with status 3: vault: token **** expired" in listed.stderr
@@ -214,7 +225,9 @@ def test_skopeo_through_ecr_token_fetched_once_then_cached(
     helper.env["ECR_SECRET"] = SECRET_ACCESS_KEY
     write_accounts(helper.config, ecr_account(ecr_registry.address, moto_ecr, aws.url))
 
-    first = helper.skopeo_tags(ecr_registry.address, "team/api")
+    authfile = helper.render_auth_file()
+    assert json.loads(authfile.read_text()) == {"auths": {}, "credHelpers": {ecr_registry.address: "halcfg"}}
+    first = helper.skopeo_tags(ecr_registry.address, "team/api", authfile)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["Tags"] == SEEDED["team/api"]
     assert len(aws.hits) == 1  # one GetAuthorizationToken
@@ -225,7 +238,7 @@ def test_skopeo_through_ecr_token_fetched_once_then_cached(
     assert moto_ecr.password in cache.read_text()
 
     aws.add_rule(r".", status=500, body=b'{"__type": "ServerException"}')  # AWS is down from now on
-    second = helper.skopeo_tags(ecr_registry.address, "team/worker")
+    second = helper.skopeo_tags(ecr_registry.address, "team/worker", authfile)
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["Tags"] == SEEDED["team/worker"]
     assert len(aws.hits) == 1  # served from the cache by another process

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 import requests
+from ruamel.yaml import YAML
 
+from halcfg.match.kubelet import key_matches
 from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED
-from tests.support.cli import REPO
+from tests.support.cli import REPO, run_cli
 from tests.support.credential_helper import helper_env, write_accounts
 from tests.support.moto_ecr import ACCESS_KEY_ID, SECRET_ACCESS_KEY, with_real_token_lifetime
 
@@ -182,3 +184,29 @@ def test_an_expired_ecr_token_is_not_cached_by_the_kubelet(tmp_path: Path, moto_
     response = decode_strictly(provide(config, request(f"{ecr_registry.address}/team/api")).stdout, f"{GROUP}/v1")
     assert response["cacheDuration"] == "0s"  # moto's token expired in 2015
     assert response["auth"][ecr_registry.address]["password"] == moto_ecr.password
+
+
+def test_the_rendered_provider_config_execs_this_plugin(tmp_path: Path, basic_registry) -> None:
+    """`halcfg render --target kubelet`, run the way the kubelet runs a provider: `<bin-dir>/<name>
+    args...` with the provider's env appended, for an image its matchImages select."""
+    (tmp_path / "pw").write_text(BASIC_PASSWORD)
+    config = write_accounts(tmp_path / "halcfg.yaml", {
+        "name": "basic", "address": basic_registry.address, "plainHttp": True, "username": BASIC_USER,
+        "passwordFile": "pw"})  # fmt: skip
+    rendered = run_cli("render", "-c", config, "--target", "kubelet", "--out", "-")
+    assert rendered.returncode == 0, rendered.stderr
+    (provider,) = YAML(typ="safe").load(rendered.stdout)["providers"]
+    image = f"{basic_registry.address}/team/api:v1"
+    assert any(key_matches(pattern, image) for pattern in provider["matchImages"])
+    plugin = tmp_path / "bin-dir" / provider["name"]
+    plugin.parent.mkdir()
+    plugin.write_text(f"#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m halcfg \"$@\"\n")
+    plugin.chmod(0o755)
+    env = {**helper_env(tmp_path, config), **{e["name"]: e["value"] for e in provider.get("env", [])}}
+    env["HALCFG_CONFIG"] = str(config)  # the provider names the node's path; the test's file stands in
+    result = subprocess.run([str(plugin), *provider.get("args", [])], input=request(image, provider["apiVersion"]),
+                            capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    response = decode_strictly(result.stdout, provider["apiVersion"])
+    assert response["auth"] == {basic_registry.address: {"username": BASIC_USER, "password": BASIC_PASSWORD}}
+    assert all(key_matches(key, image) for key in response["auth"])

@@ -12,7 +12,7 @@ from halcfg.probe.result import ProbeResult
 from halcfg.probe.scheduler import Progress, Scheduler
 from halcfg.probe.select import select_accounts
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32  # behind 50 ms of latency, 32 in flight beat a sequential client 10x
 
 
 def run_probe(

@@ -29,7 +29,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_ATTEMPTS = 3
 BACKOFF = 0.25  # seconds before the first retry; doubles each time
 MAX_WAIT = 10.0  # a Retry-After longer than this is reported, not waited out
-MAX_CONNECTIONS_PER_HOST = 16  # what one account may hold open to its registry at once
+MAX_CONNECTIONS_PER_HOST = 32  # what one account may hold open to its registry at once
 # Body caps after decompression, per kind of answer. A page of 1,000 names of 255 characters is
 # 260 kB, and registries that ignore `n` send every tag at once: 16 MiB leaves room for 60,000.
 PAGE_LIMIT = 16 * 2**20

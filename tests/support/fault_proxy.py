@@ -78,6 +78,7 @@ class FaultProxy:
         self._rules: list[_Rule] = []
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        self.peak_connections = 0  # most client connections open at once
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -147,6 +148,7 @@ class FaultProxy:
         with self._lock:
             if opened:
                 self._connections.add(connection)
+                self.peak_connections = max(self.peak_connections, len(self._connections))
             else:
                 self._connections.discard(connection)
 

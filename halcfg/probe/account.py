@@ -21,7 +21,7 @@ from halcfg.probe.scheduler import Scheduler
 from halcfg.registry.address import AddressError
 
 if TYPE_CHECKING:
-    import requests
+    import urllib3
 
     from halcfg.registry.auth import Auth
     from halcfg.registry.client import Client
@@ -37,7 +37,7 @@ class AccountProbe:
         self.result = AccountResult(account.name, hide_userinfo(account.address))
         self.finished = threading.Event()
         self.secrets: list[str | None] = [account.password]
-        self.session: requests.Session | None = None
+        self.session: urllib3.PoolManager | None = None
         self.auth: Auth | None = None  # its `issued` tokens are secrets too
         self.password: str | None = None
         self.started = time.monotonic()

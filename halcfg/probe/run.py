@@ -47,5 +47,5 @@ def run_probe(
             probe.abandon()
         for probe in probes:
             if probe.session is not None:
-                probe.session.close()  # idle keep-alive connections; busy ones close when released
+                probe.session.clear()  # idle keep-alive connections; busy ones close when released
     return ProbeResult([probe.result for probe in probes], time.monotonic() - started, path=config.path)

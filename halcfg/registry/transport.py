@@ -1,7 +1,11 @@
-"""One requests.Session per registry: keep-alive pools, TLS options, timeouts, bounded retries.
+"""One urllib3 pool manager per registry: keep-alive pools, TLS options, timeouts, bounded retries.
 
 Every request is bounded twice: by the account's clientTimeoutMillis and by the probe's
 overall deadline, so stopping a probe never waits on a socket longer than the deadline.
+urllib3 directly, not requests: a probe makes hundreds of small GETs, and requests' per-call
+work (settings merging, hooks, cookies, URL requoting) was half the client's CPU per request.
+Redirects are followed here, so dropping Authorization on the way to another origin, and the
+bound on what a redirect answer may send, are this module's own code.
 """
 
 from __future__ import annotations
@@ -11,18 +15,18 @@ import random
 import re
 import threading
 import time
+import urllib.request
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
 
+from halcfg import __version__
 from halcfg.registry.errors import Cancelled, DeadlinePassed, RegistryError, TimedOut, TlsFailed, TooLarge, Unreachable
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -37,6 +41,9 @@ TOKEN_LIMIT = 2**20  # JWTs are a few kB
 ERROR_BODY_LIMIT = 64 * 2**10  # only a snippet of it is ever shown
 _CHUNK = 64 * 2**10
 _DEADLINE_SLACK = 0.05  # seconds: a wait that ended this close to the deadline was ended by it
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_HEADERS = {"Accept-Encoding": "gzip, deflate", "User-Agent": f"halcfg/{__version__}"}
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -63,7 +70,7 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
 
 
 def tls_verify(insecure: bool, ca_file: Path | None) -> bool | str:
-    """requests' `verify`: off for insecureRegistry, the caCertFile bundle, else the system CAs."""
+    """What to verify TLS with: nothing for insecureRegistry, the caCertFile bundle, else the system CAs."""
     if insecure:
         # The user asked for no verification; urllib3's per-request warning would only be noise.
         warnings.filterwarnings("ignore", category=InsecureRequestWarning)
@@ -75,23 +82,22 @@ def tls_verify(insecure: bool, ca_file: Path | None) -> bool | str:
     return True
 
 
-def new_session(verify: bool | str, pool_size: int, base_url: str) -> requests.Session:
-    """A keep-alive session holding at most `pool_size` connections per host (capped at
+def new_session(verify: bool | str, pool_size: int, base_url: str) -> urllib3.PoolManager:
+    """Keep-alive pools holding at most `pool_size` connections per host (capped at
     MAX_CONNECTIONS_PER_HOST): a thread that finds them all busy waits for one to come back
     rather than opening another, so no registry sees more than that many from one account.
-
-    trust_env is off so requests does not re-read ~/.netrc and the proxy variables on every call
-    (netrc would also override our Authorization); the proxies are taken from the environment once.
-    """
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies = requests.utils.get_environ_proxies(base_url)
-    session.verify = verify
+    The proxy (HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY) is read from the environment once."""
     size = max(1, min(pool_size, MAX_CONNECTIONS_PER_HOST))
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, pool_block=True, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+    options: dict[str, object] = {"num_pools": 4, "maxsize": size, "block": True, "headers": _HEADERS}
+    if verify is False:
+        options |= {"cert_reqs": "CERT_NONE", "assert_hostname": False}
+    else:
+        options |= {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify if isinstance(verify, str) else None}
+    parts = urlsplit(base_url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return urllib3.ProxyManager(proxy, **options)
+    return urllib3.PoolManager(**options)
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ class Transport:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: urllib3.PoolManager,
         *,
         timeout: float,
         deadline: float | None = None,
@@ -132,16 +138,20 @@ class Transport:
             final = attempt == MAX_ATTEMPTS
             try:
                 reply = self._get_once(url, headers, limit)
-            except requests.exceptions.SSLError as error:
+            except urllib3.exceptions.SSLError as error:
                 raise TlsFailed(f"TLS handshake with {_host(url)} failed: {_reason(error)}") from None
-            except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
+            except NewConnectionError as error:  # refused or unresolvable (urllib3 files it under timeouts)
+                raise Unreachable(f"cannot connect to {_host(url)}: {_reason(error)}") from None
+            except (urllib3.exceptions.TimeoutError, TimeoutError):
                 if self._deadline_bound():
                     raise DeadlinePassed(f"{_host(url)} did not answer within the probe's overall timeout") from None
                 raise TimedOut(f"{_host(url)} did not answer within {self.timeout:g} s (clientTimeoutMillis)") from None
-            except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
+            except urllib3.exceptions.DecodeError:
                 raise RegistryError(f"{_host(url)} sent a body that does not decode (Content-Encoding)",
                                     code="MALFORMED") from None
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            except urllib3.exceptions.LocationValueError as error:
+                raise RegistryError(f"cannot request {_host(url)}: {error}", code="MALFORMED") from None
+            except (urllib3.exceptions.HTTPError, OSError) as error:
                 wait = backoff_seconds(attempt - 1, None)
                 if final or _no_connection(error) or not self._time_left_for(wait):
                     raise Unreachable(f"cannot connect to {_host(url)}: {_reason(error)}") from None
@@ -155,12 +165,35 @@ class Transport:
             attempt += 1
 
     def _get_once(self, url: str, headers: Mapping[str, str] | None, limit: int) -> Reply:
+        """One GET and the redirects it leads to (at most MAX_REDIRECTS), all within one timeout.
+        Authorization goes only to the origin it was meant for: a redirect elsewhere drops it."""
         timeout = self._timeout()
         ends = time.monotonic() + timeout
-        response = self.session.get(url, headers=headers, timeout=timeout, stream=True)
-        error = response.status_code >= 300  # only a snippet is shown: cut, not refused
+        sent = dict(headers or {})
+        for _ in range(MAX_REDIRECTS + 1):
+            remaining = max(0.001, ends - time.monotonic())
+            response = self.session.urlopen("GET", url, headers={**_HEADERS, **sent}, retries=False, redirect=False,
+                                            preload_content=False, timeout=urllib3.Timeout(remaining, remaining))
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS or not location:
+                return self._reply(response, url, limit, ends)
+            if _drained(response):
+                response.release_conn()
+            else:
+                response.close()
+            following = urljoin(url, location)
+            if urlsplit(following).scheme not in ("http", "https"):
+                raise RegistryError(f"{_host(url)} redirects to a non-http URL", code="MALFORMED")
+            if _origin(following) != _origin(url):
+                sent = {k: v for k, v in sent.items() if k.lower() not in ("authorization", "cookie")}
+            url = following
+        raise RegistryError(f"{_host(url)}: more than {MAX_REDIRECTS} redirects", code="MALFORMED")
+
+    @staticmethod
+    def _reply(response: urllib3.BaseHTTPResponse, url: str, limit: int, ends: float) -> Reply:
+        error = response.status >= 300  # only a snippet is shown: cut, not refused
         try:
-            body, whole = _read_body(response.raw, ERROR_BODY_LIMIT if error else limit, ends, cut=error)
+            body, whole = _read_body(response, ERROR_BODY_LIMIT if error else limit, ends, cut=error)
         except TooLarge as too_large:
             response.close()
             raise TooLarge(f"{urlsplit(url).path}: {too_large.message}") from None
@@ -168,10 +201,10 @@ class Transport:
             response.close()  # half read: the connection cannot be reused
             raise
         if whole:
-            response.raw.release_conn()
+            response.release_conn()
         else:
             response.close()
-        return Reply(response.status_code, response.headers, body, response.url)
+        return Reply(response.status, response.headers, body, url)
 
     def _timeout(self) -> float:
         if self.cancel.is_set():
@@ -195,7 +228,21 @@ class Transport:
             raise Cancelled("the probe was stopped")
 
 
-def _read_body(raw: urllib3.HTTPResponse, limit: int, ends: float, *, cut: bool) -> tuple[bytes, bool]:
+def _drained(response: urllib3.BaseHTTPResponse) -> bool:
+    """Read what a redirect answer carries, if it is small, so its connection can be reused."""
+    declared = response.headers.get("Content-Length", "")
+    if declared != "0" and not (declared.isdigit() and int(declared) <= ERROR_BODY_LIMIT):
+        return False
+    response.read(ERROR_BODY_LIMIT)
+    return True
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+
+
+def _read_body(raw: urllib3.BaseHTTPResponse, limit: int, ends: float, *, cut: bool) -> tuple[bytes, bool]:
     """(body, read to the end): the decoded body, one socket read at a time. Each read waits
     at most until `ends`, and urllib3 decodes with max_length, so decompression never yields
     more than one chunk past `limit`: neither a trickle nor a gzip bomb outlives the timeout or
@@ -227,8 +274,11 @@ def _read_body(raw: urllib3.HTTPResponse, limit: int, ends: float, *, cut: bool)
 def _no_connection(error: Exception) -> bool:
     """Refused or unresolvable: trying again at once would only repeat it. (A reset of a kept-alive
     connection, by contrast, is worth one more try on a fresh one.)"""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)
+    if isinstance(error, urllib3.exceptions.MaxRetryError):
+        error = error.reason or error
+    if isinstance(error, urllib3.exceptions.ProxyError):
+        error = error.original_error if isinstance(error.original_error, Exception) else error
+    return isinstance(error, NewConnectionError)
 
 
 def _host(url: str) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from halcfg.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from halcfg.importers.run import ImportResult
     from halcfg.probe.result import AccountResult, ProbeResult
 
 FORMATS = ("text", "json")
@@ -35,6 +36,11 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` line by line, without the final newline."""
+    return "\n".join(printable(line) for line in text.rstrip("\n").split("\n"))
 
 
 def render_text(findings: Iterable[Finding]) -> str:
@@ -133,3 +139,36 @@ def _probe_account_line(account: AccountResult) -> str:
     if not account.complete:
         parts.append("unfinished")
     return f"{account.name}: {', '.join(parts)} ({account.duration:.2f} s)"
+
+
+def render_import(result: ImportResult) -> str:
+    """What `halcfg import` did (or, with --dry-run, would do): one line per account, the notes,
+    the check's findings, the secret files written and the diff; control characters escaped."""
+    would = "would " if result.dry_run else ""
+    marks = {"add": "+", "replace": "~", "conflict": "!"}
+    lines = [printable(f"{'Dry run: ' if result.dry_run else ''}{result.source} {result.file} → {result.config}")]
+    for item in result.accounts:
+        text = {"add": f"{would}add", "replace": f"{would}replace ({item.reason})",
+                "conflict": f"conflict, left as it is: {item.reason}; --overwrite replaces it"}[item.action]
+        lines.append(printable(f"{marks[item.action]} {item.name} ({item.address}): {text}"))
+    if not result.accounts:
+        lines.append("no docker-registry accounts found")
+    if result.notes:
+        lines.append(render_text(result.notes))
+    if result.findings:
+        lines.append(render_text(result.findings))
+    files = [ref for item in result.accounts for ref in item.secret_files]
+    if result.refused:
+        lines.append("Not saved: the result would not pass the check above; nothing was written.")
+    elif result.dry_run:
+        if files:
+            lines.append(f"Secret files that would be written (mode 0600): {', '.join(files)}")
+        lines.append(printable_lines(result.diff) if result.diff else "The accounts file would not change.")
+        lines.append("Nothing written (--dry-run).")
+    else:
+        if files and result.written:
+            lines.append(f"Secret files written (mode 0600): {', '.join(files)}")
+        done = sum(item.action != "conflict" for item in result.accounts)
+        lines.append(f"Imported {done} account{'s' * (done != 1)} into {result.config}."
+                     if result.written else "Nothing to change.")
+    return "\n".join(lines)

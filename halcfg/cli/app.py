@@ -11,7 +11,19 @@ import sys
 import typer
 
 from halcfg import __version__
-from halcfg.cli import account, init, kubelet_provider, match, probe, provider, render, schema, serve, validate
+from halcfg.cli import (
+    account,
+    imports,
+    init,
+    kubelet_provider,
+    match,
+    probe,
+    provider,
+    render,
+    schema,
+    serve,
+    validate,
+)
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE
 
@@ -47,6 +59,7 @@ probe.register(app)
 match.register(app)
 kubelet_provider.register(app)
 render.register(app)
+imports.register(app)
 app.add_typer(provider.app, name="provider")
 app.add_typer(account.app, name="account")
 app.add_typer(serve.app, name="serve")

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from halcfg.config.model import Account, Config, resolve_path
+from halcfg.config.references import is_secret_reference
 from halcfg.findings import Finding, Location, Severity
-from halcfg.registry.address import DOCKER_HUB_HOSTS, Address, AddressError, CredentialsInAddress, ecr_parts
+from halcfg.registry.address import AddressError, CredentialsInAddress, ecr_parts, registry_key
 
 Rule = Callable[[Config, bool], Iterator[Finding]]
 
@@ -89,7 +90,7 @@ def password_sources(config: Config, strict: bool) -> Iterator[Finding]:
 
 def inline_password(config: Config, strict: bool) -> Iterator[Finding]:
     for account in config.accounts:
-        if account.password is not None:
+        if account.password is not None and not is_secret_reference(account.password):
             yield _finding(
                 Severity.ERROR if strict else Severity.WARNING, "plaintext-secret", account, "password",
                 "password is a plaintext secret in this file",
@@ -144,7 +145,7 @@ def addresses(config: Config, strict: bool) -> Iterator[Finding]:
                 "write [http(s)://]host[:port], e.g. index.docker.io, quay.io or registry.local:5000",
             )
             continue
-        registry = _registry_key(account, address)
+        registry = registry_key(address, account.plain_http)
         if registry in hosts:
             yield _finding(
                 Severity.WARNING, "same-registry", account, "address",
@@ -154,15 +155,6 @@ def addresses(config: Config, strict: bool) -> Iterator[Finding]:
         else:
             hosts[registry] = account
         yield from _ecr(account, address.host)
-
-
-def _registry_key(account: Account, address: Address) -> str:
-    """One spelling per registry: Docker Hub's aliases are one host, and the default port is no port."""
-    if address.host in DOCKER_HUB_HOSTS:
-        return "docker.io"
-    plain = address.scheme == "http" or (address.scheme is None and account.plain_http)
-    default = 80 if plain else 443
-    return address.host if address.port in (None, default) else address.hostport
 
 
 def _ecr(account: Account, host: str) -> Iterator[Finding]:
@@ -228,7 +220,7 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
     reads: dict[Path, _Read] = {}  # accounts often share a file: read each once
     folders: set[Path] = set()  # secret folders already warned about
     for account in config.accounts:
-        if account.password_file:
+        if account.password_file and not is_secret_reference(account.password_file):
             yield from _file(config, account, "passwordFile", account.password_file, True, reads, folders)
         if account.ca_cert_file:
             yield from _file(config, account, "caCertFile", account.ca_cert_file, False, reads, folders)

@@ -22,7 +22,9 @@ from datetime import datetime
 from pathlib import Path
 
 from halcfg.config.model import Account, resolve_path
+from halcfg.config.references import is_secret_reference
 from halcfg.credentials.redact import redact
+from halcfg.findings import Severity
 
 _STDERR_LINES = 5
 PASSWORD_FILE_MAX = 64 * 1024  # a GCP JSON key is ~2.3 KB; a password file larger than this is a mistake
@@ -41,11 +43,12 @@ class Credential:
 class CredentialError(Exception):
     """The account's password source failed; `code` names the finding, text is redacted."""
 
-    def __init__(self, code: str, message: str, remediation: str = "") -> None:
+    def __init__(self, code: str, message: str, remediation: str = "", severity: Severity = Severity.ERROR) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.remediation = remediation
+        self.severity = severity
 
 
 def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Credential:
@@ -53,6 +56,16 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
     accounts file's folder). `timeout` bounds passwordCommand and the ECR call."""
     if account.ecr is not None:
         return _ecr(account, base_dir, timeout)
+    for key, value in (("password", account.password), ("passwordFile", account.password_file)):
+        if is_secret_reference(value):
+            raise CredentialError(
+                "secret-reference",
+                f"{key} is a Spinnaker secret reference ({str(value).split('!')[0]}!…) that only Spinnaker "
+                "resolves; the registry is checked without credentials",
+                "to probe the credentials from here, give the account a passwordFile, passwordCommand "
+                "or passwordEnv; Spinnaker targets keep the reference as it is",
+                Severity.WARNING,
+            )
     if account.password is not None:
         return Credential(account.username, account.password, "password")
     if account.password_file:

@@ -77,6 +77,8 @@ class Document:
     json_indent: int | None  # the file is JSON (a flow mapping): indent its lines this much
     baseline: str  # the tree dumped before any edit: what the edit is measured against
     bom: bool = False
+    # secret files the edit references, written with the file: reference -> (content, may replace)
+    secret_files: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False)
 
     def text(self) -> str:
         """The file as edited so far (no BOM).
@@ -288,6 +290,60 @@ def add_account(doc: Document, name: str, patch: AccountPatch) -> list[str]:
         seq.fa.set_block_style()  # `accounts: []` from the starter becomes a block list
     seq.append(account)
     return ["name", *changed]
+
+
+@dataclass
+class AccountChange:
+    """A whole account to add, or to put in place of the account named `replaces`."""
+
+    account: dict[str, Any]  # every key, `name` included, as plain data
+    replaces: str | None = None
+    secret_files: dict[str, str] = field(default_factory=dict, repr=False)  # reference -> content
+
+
+SECRET_REFERENCES: tuple[Path_, ...] = (("passwordFile",), ("ecr", "secretAccessKeyFile"))
+
+
+def put_accounts(doc: Document, changes: Iterable[AccountChange]) -> None:
+    """Add or replace whole accounts, and register their secret files to be written with the file.
+
+    A replaced account keeps its place, and the comments of the keys it keeps. A secret file
+    may overwrite an existing one only when the replaced account already referenced it.
+    """
+    seq = accounts(doc, create=True)
+    assert seq is not None
+    for change in changes:
+        check_name(change.account["name"])
+        replaced_refs: set[Any] = set()
+        if change.replaces is None:
+            if change.account["name"] in names(doc):
+                raise UsageError(f"{doc.path}: account {change.account['name']!r} already exists")
+            if not seq and seq.fa.flow_style():
+                seq.fa.set_block_style()
+            seq.append(_account_node(change.account))
+        else:
+            _, node = find_account(doc, change.replaces)
+            replaced_refs = {_get_path(node, path) for path in SECRET_REFERENCES}
+            for key in [key for key in node if key not in change.account]:
+                del node[key]
+            for key, value in change.account.items():
+                if key not in node or _plain(node[key]) != value:
+                    _put(node, key, _node(value, flow_like=node.get(key)))
+        for reference, content in change.secret_files.items():
+            doc.secret_files[reference] = (content, reference in replaced_refs)
+
+
+def _account_node(values: dict[str, Any]) -> CommentedMap:
+    node = CommentedMap()
+    for key, value in values.items():
+        _insert(node, key, _node(value), KEY_ORDER)
+    return node
+
+
+def set_primary(doc: Document, name: str) -> None:
+    block = provider(doc, create=True)
+    assert block is not None
+    _put(block, "primaryAccount", name, order=("enabled", "primaryAccount", "accounts"))
 
 
 def edit_account(doc: Document, name: str, patch: AccountPatch) -> list[str]:

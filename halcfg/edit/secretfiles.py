@@ -32,7 +32,6 @@ from halcfg.errors import UsageError
 
 FOLDER = "secrets"
 GITIGNORE = "# written by halcfg: nothing in this folder belongs in git\n*\n!.gitignore\n"
-SUFFIX = ".password"
 _SCRATCH = re.compile(r"\.(?P<name>[^/]+)\.[0-9a-f]{16}\.(?P<kind>tmp|undo)")
 _ABSENT, _PRESENT = b"-", b"+"  # an undo record's first byte: the file did not exist / held the rest
 _MAX_BYTES = 64 * 1024  # as passwordFile is read
@@ -40,9 +39,27 @@ _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def reference(account: str) -> str:
-    """The passwordFile value for the account's own secret file (relative to the accounts file)."""
-    return f"{FOLDER}/{check_name(account)}{SUFFIX}"
+def reference(account: str, kind: str = "password") -> str:
+    """The passwordFile value for the account's own secret file (relative to the accounts file);
+    `kind` names its other secrets, e.g. `secret-access-key`."""
+    return f"{FOLDER}/{check_name(account)}.{kind}"
+
+
+def free_reference(base_dir: Path, account: str, kind: str, secret: str) -> str:
+    """reference(account, kind), or the same for `account-2`, `account-3`, …: the first whose file
+    is absent or already holds `secret`, so a file another account left is never taken over."""
+    folder = open_folder(base_dir, create=False)
+    ref = reference(account, kind)
+    if folder is None:
+        return ref
+    try:
+        n = 1
+        while (held := _read(folder, base_dir / ref)) is not None and held != secret.encode("utf-8"):
+            n += 1
+            ref = reference(f"{account}-{n}", kind)
+        return ref
+    finally:
+        os.close(folder)
 
 
 @dataclass
@@ -85,8 +102,13 @@ def store(base_dir: Path, account: str, password: str, *, replace: bool) -> Stor
     `replace`: the account already uses this file, so new content is the change asked for.
     Otherwise a file that holds something else is an error, never silently overwritten.
     """
-    path = base_dir / reference(account)
-    data = password.encode("utf-8")
+    return store_file(base_dir, reference(account), password, replace=replace)
+
+
+def store_file(base_dir: Path, ref: str, secret: str, *, replace: bool) -> StoredSecret:
+    """Write `secret` to the secret file `ref` (a reference() value), as `store` does."""
+    path = base_dir / ref
+    data = secret.encode("utf-8")
     made_folder = not os.path.lexists(path.parent)
     folder = open_folder(base_dir, create=True)
     assert folder is not None
@@ -97,8 +119,8 @@ def store(base_dir: Path, account: str, password: str, *, replace: bool) -> Stor
             return StoredSecret(path, changed=False)
         if previous is not None and not replace:
             raise UsageError(
-                f"{path} already exists and holds a different password; remove it, "
-                f"or point the account at it with --password-file {reference(account)}"
+                f"{path} already exists and holds a different secret; remove it, "
+                f"or point the account at it (e.g. --password-file {ref})"
             )
         record = _create(folder, path.name, "undo", _ABSENT if previous is None else _PRESENT + previous)
         try:

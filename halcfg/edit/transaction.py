@@ -8,13 +8,14 @@ password file written for the edit.
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from halcfg.config import load as loader
-from halcfg.config.check import check_text, place
+from halcfg.config.check import check_text, parse_path, place
 from halcfg.config.model import build_config
 from halcfg.edit import document, secretfiles
 from halcfg.edit.atomic import locked, write_atomic
@@ -41,6 +42,7 @@ class Result(Generic[T]):
     refused: bool  # the result would not validate (or probe); nothing was written
     refused_by_probe: bool = False  # the offline check passed; the registry said no
     notes: list[str] = field(default_factory=list)  # what else changed, e.g. a secret file removed
+    diff: str = ""  # dry run: the change to the accounts file as a unified diff
 
 
 def edit(
@@ -53,18 +55,25 @@ def edit(
     probe: bool = False,
     probe_timeout: float | None = None,
     on_probe: Callable[[str, str], None] | None = None,
+    dry_run: bool = False,
+    blocking: Callable[[Finding], bool] | None = None,
 ) -> Result[T]:
     """Apply `change` to the file at `path` under its lock.
 
     `touched` names the accounts the change is about: their warnings are shown, and with
     `probe` they are probed once the offline check passes. `create` starts a missing file
-    from the starter text.
+    from the starter text. Secret files the change registers (`Document.secret_files`) are
+    stored once the check passes and committed with the file. `dry_run` checks and reports
+    (with a diff) but writes nothing, not even the lock. `blocking` picks the findings that
+    refuse the edit (default: any error); the others are reported only.
     """
-    with locked(path):
+    with contextlib.nullcontext() if dry_run else locked(path):
         doc = _open(path, create)
         own = _own_secret_files(doc)  # before the change: it may edit `doc` in place
-        secretfiles.sweep(path.parent, own)  # what a killed edit left behind
+        if not dry_run:
+            secretfiles.sweep(path.parent, own)  # what a killed edit left behind
         stored = None
+        files: list[secretfiles.StoredSecret] = []
         committed = False
         try:
             if secret is not None:
@@ -73,24 +82,31 @@ def edit(
             result, detail = change(doc)
             text = result.text()
             same_text = text == doc.original and path.exists()
-            if same_text and not (stored and stored.changed):
+            pending = result.secret_files
+            if same_text and not (stored and stored.changed) and not pending:
                 return Result(detail, [], written=False, refused=False)
-            findings = check_text(text, path)
+            findings = [f for f in check_text(text, path) if not _pending_file(f, result)]
             probed = probe and not _errors(findings)
             if probed:
                 findings += _probe(path, text, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
-            if _errors(findings):
+            if any(map(blocking, findings)) if blocking else _errors(findings):
                 return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
+            if dry_run:
+                return Result(detail, shown, written=False, refused=False, diff=_diff(path, doc.original, text))
+            for ref, (content, replace) in pending.items():
+                files.append(secretfiles.store_file(path.parent, ref, content, replace=replace))
             if not same_text:
                 write_atomic(path, result.encode(text))
-            if stored:
-                stored.commit()  # only now: a refused or killed edit never leaves a password in place
+            for stored_file in [*([stored] if stored else []), *files]:
+                stored_file.commit()  # only now: a refused or killed edit never leaves a password in place
             committed = True
         finally:
-            if stored and not committed:
-                stored.undo()
-        return Result(detail, shown, written=True, refused=False, notes=_remove_unused(path.parent, own, result))
+            if not committed:
+                for stored_file in reversed([*([stored] if stored else []), *files]):
+                    stored_file.undo()
+        written = not same_text or any(f.changed for f in files) or bool(stored and stored.changed)
+        return Result(detail, shown, written=written, refused=False, notes=_remove_unused(path.parent, own, result))
 
 
 def _open(path: Path, create: bool) -> Document:
@@ -128,6 +144,27 @@ def _remove_unused(base_dir: Path, own_before: set[str], after: Document) -> lis
         f"Removed {ref}: no account uses it any more."
         for ref in sorted(own_before - still_used) if secretfiles.remove(base_dir, ref)
     ]
+
+
+def _pending_file(finding: Finding, doc: Document) -> bool:
+    """A finding that a secret file is missing when it is one this edit is about to write."""
+    if "missing" not in finding.code or not finding.location.path:
+        return False
+    node: object = doc.tree
+    for part in parse_path(finding.location.path):
+        try:
+            node = node[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, str) and node in doc.secret_files
+
+
+def _diff(path: Path, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True) if path.exists() else [], after.splitlines(keepends=True),
+        fromfile=str(path), tofile=str(path),
+    )
+    return "".join(lines)
 
 
 def _errors(findings: list[Finding]) -> bool:

@@ -79,7 +79,7 @@ class AccountProbe:
             credential = credentials.resolve(account, self.config.base_dir, timeout=run.remaining(30.0))
         except credentials.CredentialError as error:
             # Still find out whether the registry answers: two problems reported in one run.
-            self.add(Severity.ERROR, error.code, error.message, error.remediation)
+            self.add(error.severity, error.code, error.message, error.remediation)
             credential = None
         else:
             self.password = credential.password

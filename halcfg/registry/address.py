@@ -67,6 +67,15 @@ def parse_address(text: str) -> Address:
     return Address(scheme, host.lower(), port)
 
 
+def registry_key(address: Address, plain_http: bool = False) -> str:
+    """One spelling per registry: Docker Hub's aliases are one host, and the default port is no port."""
+    if address.host in DOCKER_HUB_HOSTS:
+        return "docker.io"
+    plain = address.scheme == "http" or (address.scheme is None and plain_http)
+    default = 80 if plain else 443
+    return address.host if address.port in (None, default) else address.hostport
+
+
 def _port(text: str, whole: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise AddressError(f"port {text!r} in {whole!r} is not a number from 1 to 65535")

@@ -108,6 +108,8 @@ FIELDS: tuple[Field, ...] = (
           "of permissions; deprecated there for permissions).", default=(), flag="--required-group-membership",
           item="required-group-membership"),
     Field("environment", "string", "Environment name this account belongs to in Spinnaker.", flag="--environment"),
+    Field("providerVersion", "string", "Halyard's provider version of the account (V1 or V2); Halyard writes it, "
+          "clouddriver ignores it."),
     Field("drone", "block", "Where Drone's registry extension and global registry file offer this credential."),
     Field("drone.repos", "list", "Drone repositories (owner/name, globs allowed) that may use this credential; "
           "empty means all.", default=()),

@@ -7,29 +7,20 @@ a plaintext `password` moves to a 0600 file. kork-secrets references (`encrypted
 
 from __future__ import annotations
 
-import json
 from difflib import get_close_matches
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from halcfg.config.fields import order as key_order
 from halcfg.config.references import is_secret_reference
 from halcfg.findings import Severity
 from halcfg.importers import names
 from halcfg.importers.reading import Tree, parse_yaml, read_text
 from halcfg.importers.source import Candidate, Found
-from halcfg.resources import schema_path
 
 PROVIDER = ("providers", "dockerRegistry")
 # Halyard fields clouddriver never uses; said so instead of dropped silently
 UNUSED = {"dockerconfigFile": "clouddriver accepts dockerconfigFile but never reads it for credentials"}
-
-
-@cache
-def account_keys() -> tuple[str, ...]:
-    """The keys an account may hold, by the schema."""
-    schema = json.loads(schema_path().read_text(encoding="utf-8"))
-    return tuple(schema["$defs"]["account"]["properties"])
 
 
 def read(path: Path, deployment: str | None) -> Found:
@@ -88,7 +79,7 @@ def _account(tree: Tree, raw: Any, at: list[str | int], found: Found) -> Candida
     if names.valid(name) != name:
         found.note(Severity.WARNING, "import-renamed", tree.location([*at, "name"]),
                    f"account name {name!r} is not valid in Spinnaker; imported as {names.valid(name)!r}")
-    known = account_keys()
+    known = key_order()
     fields = {key: raw[key] for key in known if key != "name" and raw.get(key) is not None}
     for key, value in raw.items():
         if key not in known and value is not None:

@@ -163,7 +163,7 @@ def test_halconfig_keeps_every_halyard_field(tmp_path: Path) -> None:
     imp("--from", "halconfig", HALCONFIG, "-c", path)
     gcr = by_name(path)["gcr"]
     for key, value in {
-        "email": "fake.email@spinnaker.io",
+        "requiredGroupMembership": ["payments-admins"], "providerVersion": "V1", "email": "fake.email@spinnaker.io",
         "cacheIntervalSeconds": 30, "clientTimeoutMillis": 60000, "cacheThreads": 1, "paginateSize": 100,
         "sortTagsByDate": False, "trackDigests": False, "insecureRegistry": False,
     }.items():

@@ -23,7 +23,7 @@ SCHEMA = json.loads(SCHEMA_FILE.read_text())
 NO_DEFAULT = {
     "name", "username", "password", "passwordFile", "passwordCommand", "passwordEnv", "repositoriesRegex",
     "environment", "registryType", "caCertFile", "primaryAccount", "region", "registryId", "profile",
-    "endpointUrl", "accessKeyId", "secretAccessKeyFile", "secretAccessKeyEnv", "secretName",
+    "endpointUrl", "accessKeyId", "secretAccessKeyFile", "secretAccessKeyEnv", "secretName", "providerVersion",
 }  # fmt: skip
 
 

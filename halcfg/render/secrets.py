@@ -28,8 +28,9 @@ class SecretResolver:
         self._extra: list[str] = []  # secrets handed out besides passwords (static AWS keys)
 
     def prefetch(self, accounts: list[Account]) -> None:
-        """Resolve many accounts at once: commands and ECR calls overlap instead of queueing."""
-        todo = [a for a in accounts if a.name not in self._done]
+        """Resolve many accounts at once: commands and ECR calls overlap instead of queueing
+        (files and variables are read when asked for: a thread would cost more than the read)."""
+        todo = [a for a in accounts if a.name not in self._done and (a.password_command or a.ecr is not None)]
         if len(todo) > 1:
             with ThreadPoolExecutor(_PREFETCH_THREADS) as pool:
                 for account, outcome in zip(todo, pool.map(self._attempt, todo), strict=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -458,3 +459,39 @@ def test_two_accounts_cannot_share_a_secret_file(tmp_path: Path) -> None:
         "        kubernetes: {secretName: pull, namespace: ci}\n" for name in ("one", "two")))
     result = run_cli("render", "--target", "kubernetes", "--out", tmp_path / "out", "-c", accounts)
     assert result.returncode == 1 and "[secret-name-taken] 2 Secrets would be ci.pull.yaml" in result.stdout
+
+
+def test_rendered_helper_config_lets_skopeo_pull_through_docker_credential_halcfg(
+    tmp_path: Path, basic_registry: Registry
+) -> None:
+    from tests.support.credential_helper import helper_env, install_shim
+
+    (tmp_path / "pw").write_text(BASIC_PASSWORD)
+    accounts = write_accounts(tmp_path / "halcfg.yaml",
+                              f"      - name: local\n        address: {basic_registry.address}\n"
+                              f"        plainHttp: true\n        username: {BASIC_USER}\n        passwordFile: pw\n")
+    result = run_cli("render", "--target", "docker-config", "--helper", "halcfg", "--out", tmp_path / "out",
+                     "-c", accounts)
+    assert result.returncode == 0, result.stdout + result.stderr
+    authfile = tmp_path / "out" / "docker-config" / "config.json"
+    assert json.loads(authfile.read_text()) == {"auths": {}, "credHelpers": {basic_registry.address: "halcfg"}}
+    install_shim(tmp_path / "bin")
+    listed = subprocess.run(["skopeo", "list-tags", "--tls-verify=false", "--authfile", str(authfile),
+                             f"docker://{basic_registry.address}/team/api"], capture_output=True, text=True,
+                            env=helper_env(tmp_path, accounts, tmp_path / "bin"), timeout=120)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["Tags"] == SEEDED["team/api"]
+
+
+def test_kubelet_config_has_only_the_published_fields(rendered: tuple[Path, Path]) -> None:
+    _, out = rendered
+    config = yaml.load(out / "kubelet/credential-provider-config.yaml")
+    # k8s.io/kubelet/config/v1 CredentialProviderConfig and CredentialProvider: the kubelet decodes strictly.
+    assert set(config) == {"apiVersion", "kind", "providers"}
+    for provider in config["providers"]:
+        assert set(provider) <= {"name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env",
+                                 "tokenAttributes"}
+        assert provider["matchImages"] and all("/" not in image and "://" not in image
+                                               for image in provider["matchImages"])
+        assert all(set(item) == {"name", "value"} for item in provider["env"])
+        assert re.fullmatch(r"(\d+(\.\d+)?(ns|us|ms|s|m|h))+", provider["defaultCacheDuration"])

@@ -35,24 +35,20 @@ class RenderedFile:
 
 def write(files: list[RenderedFile], out: Path, targets: list[str]) -> tuple[list[str], list[str]]:
     """Write every changed file under `out/<target>/`; remove files there that are no longer
-    rendered. Returns (written, removed) as paths relative to `out`."""
+    rendered. Returns (written, removed) as paths relative to `out`. Nothing is written when
+    any output path is a symlink."""
+    changed = [file for file in files if not _unchanged(out / file.relpath, file)]
+    for folder in sorted({out / file.target for file in changed}):
+        folder.mkdir(parents=True, exist_ok=True)
+    for file in changed:  # re-renderable: atomic for readers, no fsync
+        write_atomic(out / file.relpath, file.data, mode=SECRET_MODE if file.secrets else None, durable=False)
     wanted = {out / f.relpath for f in files}
-    for file in files:
-        _refuse_link(out / file.relpath)
-    written = []
-    for file in files:
-        path = out / file.relpath
-        if _unchanged(path, file):
-            continue  # no rewrite: watchers that reload on change (and mtimes) stay quiet
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, file.data, mode=SECRET_MODE if file.secrets else None, durable=False)  # re-renderable
-        written.append(file.relpath)
     removed = []
     for path in _existing(out, targets):
         if path not in wanted:
             path.unlink()
             removed.append(str(path.relative_to(out)))
-    return written, removed
+    return [file.relpath for file in changed], removed
 
 
 def check(files: list[RenderedFile], out: Path, targets: list[str], mask: Redactor) -> tuple[list[str], str]:
@@ -119,19 +115,19 @@ def _mask_value(line: str) -> str:
 
 
 def _unchanged(path: Path, file: RenderedFile) -> bool:
-    """The file on disk already holds these bytes (with 0600 when it carries secrets)."""
+    """The file on disk already holds these bytes (0600 when it carries secrets), so writing it
+    again would only wake watchers that reload on change. UsageError for a symlink."""
     try:
-        if path.stat().st_size != len(file.data):
-            return False
-        mode_ok = not file.secrets or stat.S_IMODE(path.stat().st_mode) == SECRET_MODE
-        return mode_ok and path.read_bytes() == file.data
-    except OSError:
+        info = path.lstat()
+    except FileNotFoundError:
         return False
-
-
-def _refuse_link(path: Path) -> None:
-    if path.is_symlink():
+    if stat.S_ISLNK(info.st_mode):
         raise UsageError(f"{path} is a symbolic link; halcfg does not write rendered files through links")
+    if not stat.S_ISREG(info.st_mode) or info.st_size != len(file.data):
+        return False
+    if file.secrets and stat.S_IMODE(info.st_mode) != SECRET_MODE:
+        return False
+    return path.read_bytes() == file.data
 
 
 def _existing(out: Path, targets: list[str]) -> list[Path]:

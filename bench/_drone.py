@@ -3,8 +3,10 @@
 Sends --requests signed requests (default 10,000) with --concurrency in flight (32) over raw
 keep-alive sockets on 127.0.0.1, and prints requests per second, p50/p99 latency and errors for
 each HTTP server compared, with each one's req/s as a ratio of uvicorn's (what halcfg ships)
-measured in the same run. The load generator shares the machine's cores with the server, so it
-is one thread over selectors sending requests signed beforehand (one Date, valid 5 minutes).
+measured in the same run, and the server's CPU time per request (from /proc: what the
+server costs, whatever else the machine is running). The load generator shares the machine's
+cores with the server, so it is one thread over selectors sending requests signed beforehand
+(one Date, valid 5 minutes).
 Targets for the shipped server: 0 errors, p99 < 50 ms, >= 1,000 req/s; exit 0 only when met.
 """
 
@@ -64,6 +66,11 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    cpu_seconds: float  # the server's processes' user + system time during the run
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.cpu_seconds / len(self.latencies) * 1e6 if self.latencies else float("nan")
 
     @property
     def rps(self) -> float:
@@ -137,6 +144,23 @@ def load(port: int, payloads: list[bytes], concurrency: int, deadline: float) ->
     return time.perf_counter() - started, latencies, errors
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of every live process in process group `pgid` (the server and its workers),
+    from /proc: a measure that, unlike req/s, does not depend on what else the machine runs."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ..., utime (12), stime (13)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -161,7 +185,9 @@ def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int)
         try:
             wait_ready(port, process)
             load(port, payloads[:200], concurrency, time.perf_counter() + RUN_TIMEOUT)  # warm-up
+            cpu_before = group_cpu_seconds(process.pid)
             seconds, latencies, errors = load(port, payloads, concurrency, time.perf_counter() + RUN_TIMEOUT)
+            cpu = group_cpu_seconds(process.pid) - cpu_before
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -169,7 +195,7 @@ def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-    return Result(server, seconds, latencies, errors)
+    return Result(server, seconds, latencies, errors, cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,11 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     baseline = next((r for r in results if r.server == SHIPPED), None)
     print(f"{options.requests} signed requests, {options.concurrency} in flight, loopback, "
           f"{os.cpu_count()} cores shared with the load generator")
-    print(f"{'server':<15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs ' + SHIPPED:>12}")
+    print(f"{'server':<15} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11} "
+          f"{'req/s vs ' + SHIPPED:>17} {'CPU vs ' + SHIPPED:>15}")
     for r in results:
-        ratio = f"{r.rps / baseline.rps:.2f}" if baseline and baseline.rps else "-"
+        rps = f"{r.rps / baseline.rps:.2f}" if baseline and baseline.rps else "-"
+        cpu = f"{r.cpu_us_per_request / baseline.cpu_us_per_request:.2f}" if baseline and baseline.cpu_seconds else "-"
         print(f"{r.server:<15} {r.rps:>8.0f} {r.percentile(0.5):>8.2f} {r.percentile(0.99):>8.2f} "
-              f"{r.errors:>7} {ratio:>12}")
+              f"{r.errors:>7} {r.cpu_us_per_request:>11.0f} {rps:>17} {cpu:>15}")
     if baseline is None:
         return 0
     met = baseline.errors == 0 and baseline.percentile(0.99) < TARGET_P99_MS and baseline.rps >= TARGET_RPS

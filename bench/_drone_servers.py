@@ -8,6 +8,7 @@ DroneExtension through the small WSGI adapter below, so only the server differs.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from http import HTTPStatus
 from pathlib import Path
@@ -47,7 +48,7 @@ def wsgi_app(options: Options) -> Any:
                                       header, body)
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))] if answer.status != 204 else []
         start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
-        log("access", remote=environ.get("REMOTE_ADDR"), method=environ["REQUEST_METHOD"], path=path,
+        log.access(remote=environ.get("REMOTE_ADDR"), method=environ["REQUEST_METHOD"], path=path,
             status=answer.status, ms=round((time.perf_counter() - started) * 1000, 2), bytes=len(answer.body),
             **answer.log)
         return [answer.body]
@@ -69,7 +70,8 @@ def main(server: str, port: int, config: str, secret_file: str) -> None:
         from cheroot import wsgi
 
         httpd = wsgi.Server(("127.0.0.1", port), wsgi_app(options), numthreads=THREADS)
-        signal.signal(signal.SIGTERM, lambda *_: httpd.stop())
+        # stop() joins the worker threads: not from inside the signal handler of the serving thread
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=httpd.stop).start())
         httpd.safe_start()
     elif server.startswith("gunicorn"):
         from gunicorn.app.base import BaseApplication

@@ -1,10 +1,11 @@
 """Credentials for the Drone extension, resolved per request through `credentials.resolve`,
 with a cache in front of the slow sources.
 
-- ECR: `credentials` keeps each token until REFRESH_MARGIN before it expires and then fetches a
-  new one, so a request never gets a token about to lapse.
+- ECR: a token is kept until REFRESH_MARGIN before it expires, then a new one is fetched, so a
+  request never gets a token about to lapse (one without an expiry is fetched every time).
 - passwordCommand: its output is kept for `command_ttl` seconds, then the command runs again.
-- passwordFile, passwordEnv, password: read on every request (a rotated file takes effect at once).
+- passwordFile, passwordEnv, password: kept `fast_ttl` seconds (1), so a rotated file takes
+  effect within a second while a busy server reads it once a second, not once a request.
 - A failure is remembered for `failure_ttl` seconds (one log line, no AWS or command storm) and
   leaves only that account out of the answer.
 One thread resolves a given account at a time; the others wait for its result.
@@ -19,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.config.model import Account
+from halcfg.credentials.ecr import REFRESH_MARGIN
 from halcfg.credentials.resolve import Credential, CredentialError, resolve
 
 DEFAULT_COMMAND_TTL = 300.0
 DEFAULT_FAILURE_TTL = 10.0
+DEFAULT_FAST_TTL = 1.0
 
 
 @dataclass
@@ -35,10 +38,11 @@ class _Entry:
 class CredentialCache:
     def __init__(
         self, log: Callable[..., None], *, command_ttl: float = DEFAULT_COMMAND_TTL,
-        failure_ttl: float = DEFAULT_FAILURE_TTL, timeout: float = 30.0,
+        failure_ttl: float = DEFAULT_FAILURE_TTL, fast_ttl: float = DEFAULT_FAST_TTL, timeout: float = 30.0,
     ) -> None:
         self._log = log
         self.command_ttl = command_ttl
+        self.fast_ttl = fast_ttl
         self.failure_ttl = failure_ttl
         self.timeout = timeout
         self._entries: dict[str, _Entry] = {}  # by account name (unique in a file)
@@ -74,11 +78,21 @@ class CredentialCache:
             self._log("credential-error", account=account.name, code=error.code, reason=error.message,
                       retry_in=self.failure_ttl)
             return None
-        if credential.source == "passwordCommand" and self.command_ttl > 0:
-            self._entries[account.name] = _Entry(account, credential, time.monotonic() + self.command_ttl)
+        ttl = self._ttl(credential)
+        if ttl > 0:
+            self._entries[account.name] = _Entry(account, credential, time.monotonic() + ttl)
         else:
             self._entries.pop(account.name, None)
         return credential
+
+    def _ttl(self, credential: Credential) -> float:
+        if credential.source == "passwordCommand":
+            return self.command_ttl
+        if credential.source == "ecr":
+            if credential.expires_at is None:
+                return 0.0
+            return max(0.0, credential.expires_at.timestamp() - REFRESH_MARGIN - time.time())
+        return self.fast_ttl
 
     def _lock(self, name: str) -> threading.Lock:
         with self._guard:

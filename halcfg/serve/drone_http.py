@@ -54,7 +54,7 @@ class DroneApp:
                 scope["method"], path, target, headers.get, body)
         await _send(send, answer)
         client = scope.get("client") or ("", 0)
-        self.log("access", remote=client[0], method=scope["method"], path=path, status=answer.status,
+        self.log.access(remote=client[0], method=scope["method"], path=path, status=answer.status,
                  ms=round((time.perf_counter() - started) * 1000, 2), bytes=len(answer.body), **answer.log)
 
     async def _answer_in_thread(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:

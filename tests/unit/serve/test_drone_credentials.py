@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from halcfg.config.model import Account
 from halcfg.serve.drone_credentials import CredentialCache
@@ -80,11 +84,25 @@ def test_failure_is_logged_once_and_remembered(tmp_path: Path) -> None:
     assert event == "credential-error" and fields["account"] == "acct" and "denied" in str(fields["reason"])
 
 
-def test_password_file_read_on_every_request(tmp_path: Path) -> None:
-    cache = CredentialCache(Log())
+def test_password_file_reread_after_a_second(tmp_path: Path) -> None:
+    cache = CredentialCache(Log(), fast_ttl=0.3)
     (tmp_path / "pw").write_text("first")
     acct = account(password_file="pw")
     assert cache.get(acct, tmp_path).password == "first"
     (tmp_path / "pw").write_text("rotated")
+    assert cache.get(acct, tmp_path).password == "first"
+    assert cache.known_secrets() == ["first"]  # what the log redacts
+    time.sleep(0.35)
     assert cache.get(acct, tmp_path).password == "rotated"
-    assert cache.known_secrets() == []  # nothing cached, nothing held
+
+
+def test_ecr_token_kept_until_shortly_before_it_expires(tmp_path: Path) -> None:
+    from halcfg.credentials.ecr import REFRESH_MARGIN
+    from halcfg.credentials.resolve import Credential
+
+    cache = CredentialCache(Log())
+    now = datetime.now(UTC)
+    assert cache._ttl(Credential("AWS", "t", "ecr", now + timedelta(hours=12))) == pytest.approx(
+        12 * 3600 - REFRESH_MARGIN, abs=5)
+    assert cache._ttl(Credential("AWS", "t", "ecr", now + timedelta(seconds=REFRESH_MARGIN - 1))) == 0
+    assert cache._ttl(Credential("AWS", "t", "ecr", None)) == 0

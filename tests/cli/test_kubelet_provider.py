@@ -68,10 +68,13 @@ def request(image: str, api_version: str = f"{GROUP}/v1", **extra: Any) -> str:
     return json.dumps({"kind": "CredentialProviderRequest", "apiVersion": api_version, "image": image, **extra}) + "\n"
 
 
-def provide(config: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+def provide(
+    config: Path, stdin: str, *args: str, python_options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """Exec the plugin as the kubelet does: `halcfg kubelet-credential-provider`, with its env."""
     env = {**helper_env(config.parent, config), "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "halcfg", "kubelet-credential-provider", *args],
+    command = [sys.executable, *python_options, "-m", "halcfg", "kubelet-credential-provider", *args]
+    result = subprocess.run(command,
                             input=stdin, capture_output=True, text=True, env=env, timeout=60)
     assert "Traceback" not in result.stderr and CANARY not in result.stderr, result.stderr
     return result
@@ -166,6 +169,10 @@ def test_ecr_token_cache_duration_is_half_its_life(tmp_path: Path, moto_ecr, ecr
         assert response["auth"] == {ecr_registry.address: {"username": moto_ecr.user, "password": moto_ecr.password}}
         assert 6 * 3600 - 120 < go_seconds(response["cacheDuration"]) <= 6 * 3600
     assert len(aws.hits) == 1  # the second plugin run took the token from the cross-process cache
+    timed = provide(config, request(f"{ecr_registry.address}/team/api"), python_options=("-X", "importtime"))
+    assert timed.returncode == 0 and len(aws.hits) == 1
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in timed.stderr.splitlines()}
+    assert "halcfg" in imported and not imported & {"boto3", "botocore", "requests", "typer", "jsonschema"}
 
 
 def test_an_expired_ecr_token_is_not_cached_by_the_kubelet(tmp_path: Path, moto_ecr, ecr_registry) -> None:

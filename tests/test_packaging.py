@@ -14,6 +14,20 @@ from halcfg import __version__
 from tests.support.cli import EXAMPLE, REPO
 
 
+def fresh_venv_seeing_our_dependencies(venv: Path) -> Path:
+    """A new virtualenv, offline, whose interpreter also sees the site-packages of the one running
+    these tests (so halcfg's dependencies, already installed, need no download) — but not halcfg
+    itself: a .pth line only appends the folder, it does not run the editable install's finder.
+
+    `venv --system-site-packages` would see the *base* interpreter's packages, which inside a
+    virtualenv (how most people run the tests) are not where the dependencies are."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    ours = [p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and Path(p).is_dir()]
+    (site_packages,) = venv.glob("lib/python3*/site-packages")
+    (site_packages / "_tests_outer_site.pth").write_text("".join(f"{p}\n" for p in ours))
+    return venv
+
+
 def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
@@ -24,10 +38,8 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Pa
     names = zipfile.ZipFile(wheel).namelist()
     assert "halcfg/schemas/halcfg.schema.json" in names
     assert any(name.startswith("halcfg/templates/") for name in names)
-    venv = tmp_path / "venv"
-    # System site-packages give the venv halcfg's dependencies without a download.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)]
+    venv = fresh_venv_seeing_our_dependencies(tmp_path / "venv")
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)]
     subprocess.run(pip, check=True, capture_output=True)
     halcfg = venv / "bin" / "halcfg"
     elsewhere = tmp_path / "elsewhere"

@@ -23,6 +23,7 @@ import contextlib
 import errno
 import os
 import re
+import shlex
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +163,8 @@ def open_folder(base_dir: Path, *, create: bool) -> int | None:
     if info.st_uid != os.geteuid():
         problem = f"is owned by uid {info.st_uid}, not by you"
     elif info.st_mode & 0o022:
-        problem = f"can be written by others (mode {stat.S_IMODE(info.st_mode):04o}); fix it with chmod 700 {path}"
+        mode = stat.S_IMODE(info.st_mode)
+        problem = f"can be written by others (mode {mode:04o}); fix it with chmod 700 {shlex.quote(str(path))}"
     if problem:
         os.close(fd)
         raise UsageError(f"{path} {problem}; halcfg writes passwords only into a folder nobody else controls")
@@ -232,12 +234,12 @@ def _read(folder: int, path: Path) -> bytes | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UsageError(f"{path} is not a regular file; remove it and try again")
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-            if sum(map(len, chunks)) > 1024 * 1024:
-                raise UsageError(f"{path} is over 1 MiB: not a password file halcfg wrote")
-        return b"".join(chunks)
+        data = b""
+        while len(data) <= _MAX_BYTES and (chunk := os.read(fd, _MAX_BYTES + 1 - len(data))):
+            data += chunk
+        if len(data) > _MAX_BYTES:
+            raise UsageError(f"{path} is over {_MAX_BYTES // 1024} KiB: not a password file halcfg wrote")
+        return data
     finally:
         os.close(fd)
 

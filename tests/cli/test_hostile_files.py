@@ -204,3 +204,20 @@ def test_password_command_is_bounded_and_leaves_nothing_running(tmp_path: Path, 
         (failure,) = [f for f in found if f["code"] == "password-command-failed"]
         assert expected in failure["message"]
     assert "hunter2" not in stdout
+
+
+@pytest.mark.parametrize("accounts", [
+    "[{name: a, address: a.io}]",
+    "[{name: a, address: a.io},\n      {name: c, address: c.io}]  # two",
+    "[\n      # first\n      {name: a, address: a.io},  # x\n    ]",
+])
+def test_add_to_a_flow_style_accounts_list_extends_it_validly(tmp_path: Path, accounts: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(f"version: 1\nproviders:\n  dockerRegistry:\n    accounts: {accounts}\n    enabled: true\n")
+    code, stdout, stderr = run("account", "add", "b", "--address", "b.io", "--repositories", "x", "y",
+                               "--no-validate", config=path)
+    assert code == 0, stdout + stderr
+    assert run("validate", config=path)[0] == 0
+    listed = json.loads(run("account", "list", "--format", "json", config=path)[1])
+    assert [a["name"] for a in listed][-1] == "b" and listed[-1]["repositories"] == ["x", "y"]
+    assert "enabled: true" in path.read_text()

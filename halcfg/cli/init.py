@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def init(config: ConfigOption = None) -> None:
         """Write a starter accounts file; an existing file is never replaced."""
         path = config_path(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)  # not 0777 under umask 000
         with locked(path):
             if path.exists():
                 raise UsageError(f"{path} already exists; change it with `halcfg account add|edit|delete`")

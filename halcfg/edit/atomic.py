@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import signal
 import stat
@@ -106,6 +107,9 @@ def locked(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                         "try again when it is done"
                     ) from None
                 time.sleep(0.01)
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.????????.tmp"):  # left by a killed edit
+            with contextlib.suppress(OSError):
+                stale.unlink()
         with _signals_interrupt():
             yield
     finally:

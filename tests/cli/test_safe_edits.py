@@ -354,3 +354,15 @@ def test_a_refused_edit_puts_the_old_password_back(tmp_path: Path) -> None:
     assert code == 1 and "Not saved" in out
     assert secret.read_text() == "CANARY-pw-1" and scratch_files(secret.parent) == []
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+def test_the_next_edit_sweeps_what_a_killed_one_left(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    assert add_with_password(path)[0] == 0
+    leftovers = [tmp_path / ".halcfg.yaml.k1ll3d00.tmp", tmp_path / "secrets" / ".hub.password.0123456789abcdef.tmp"]
+    for leftover in leftovers:
+        leftover.write_text("CANARY-half-written")
+    unrelated = tmp_path / ".other.yaml.k1ll3d00.tmp"
+    unrelated.write_text("not ours")
+    ok("account", "edit", "hub", "--email", "a@b.c", "--no-validate", "-c", path)
+    assert not any(p.exists() for p in leftovers) and unrelated.exists()

@@ -15,7 +15,6 @@ costs one small file read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -41,6 +40,8 @@ def cache_folder() -> Path:
 
 def cache_key(*parts: str | None) -> str:
     """A stable, opaque key for whatever identifies a token (registry, region, identity)."""
+    import hashlib  # only for ECR accounts: a file-backed get does without it
+
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -15,7 +15,6 @@ from halcfg.config.model import Account, Config
 from halcfg.credentials.cache import TokenCache, resolve_cached
 from halcfg.credentials.resolve import Credential, CredentialError
 from halcfg.errors import LoadError
-from halcfg.findings import Severity
 
 FETCH_TIMEOUT = 20.0  # seconds per ECR call: far inside the kubelet's one-minute exec timeout
 
@@ -26,22 +25,25 @@ class ServeError(Exception):
 
 def load_served(path: Path) -> Config:
     """The accounts file at `path`, refused whole when it breaks the schema: the accounts that
-    survive would be served and a broken account's host sent to an anonymous pull. Findings of
-    the rules are left to the accounts they name, whose credential then fails where it is used."""
-    from halcfg.config.check import check_document
+    survive would be served and a broken account's host sent to an anonymous pull. The rules
+    are not run: what they find about an account shows when its credential is resolved."""
     from halcfg.config.load import load
+    from halcfg.config.model import build_config
+    from halcfg.config.schema import halcfg_validator
 
     try:
-        config, findings = check_document(load(path))
+        document = load(path)
     except LoadError as error:
         raise ServeError(f"accounts file: {error}") from None
-    broken = [f for f in findings if f.code.startswith("schema-") and f.severity >= Severity.ERROR]
-    if broken or config is None:
-        detail = f"; first: {broken[0].location.where()}: {broken[0].message}" if broken else ""
+    errors = halcfg_validator()(document.data)
+    if errors:
+        first = errors[0]
+        line, col = document.locate(first.path, key=first.at_key) or (1, 1)
         raise ServeError(
-            f"accounts file {path} is not valid{detail} (run `halcfg validate {path}`)"
+            f"accounts file {path} is not valid; first: {path}:{line}:{col}: {first.message} "
+            f"(run `halcfg validate {path}`)"
         )
-    return config
+    return build_config(path, document.data)
 
 
 def pull_credential(account: Account, config: Config, cache: TokenCache) -> Credential:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from halcfg.config.model import Account, resolve_path
 from halcfg.config.references import is_secret_reference
-from halcfg.credentials.redact import redact
+from halcfg.credentials.redact import credential_secrets, redact
 from halcfg.findings import Severity
 
 _STDERR_LINES = 5
@@ -141,7 +141,8 @@ def _run_password_command(account: Account, base_dir: Path, timeout: float) -> s
             "Make the command non-interactive (no prompts) and fast, or resolve the secret beforehand.",
         )
     password = out.decode("utf-8", "replace").strip()
-    stderr = _tail(redact(err[:COMMAND_OUTPUT_MAX].decode("utf-8", "replace"), [password, account.password]))
+    stderr = _tail(redact(err[:COMMAND_OUTPUT_MAX].decode("utf-8", "replace"),
+                          [*credential_secrets(account.username, password), account.password]))
     if process.returncode != 0:
         raise CredentialError(
             "password-command-failed",

@@ -112,6 +112,18 @@ def test_bearer_token_echoed_back_is_redacted(tmp_path: Path) -> None:
     assert_never_shown(printed, CANARY, TOKEN)
 
 
+def test_password_command_stderr_echoing_the_login_in_base64_is_redacted(tmp_path: Path) -> None:
+    pair = base64.b64encode(f"{USER}:{CANARY}".encode()).decode()
+    command = f"echo {CANARY}; echo 'auth {pair} rejected' >&2; exit 3"
+    with HostileRegistry("record") as registry:
+        fields = {k: v for k, v in account(registry).items() if k != "passwordEnv"}
+        path = write_config(tmp_path, {**fields, "passwordCommand": command})
+        code, report, printed = probe_all_formats(path)
+    assert code == 1
+    assert "auth **** rejected" in finding(report, "password-command-failed")["message"]
+    assert_never_shown(printed, CANARY, f"{USER}:{CANARY}")
+
+
 @pytest.mark.parametrize("where", ["address", "endpointUrl"])
 def test_userinfo_in_a_url_is_never_printed(tmp_path: Path, where: str) -> None:
     fields: dict[str, Any]

@@ -14,8 +14,8 @@ DEFAULT_DEPLOYMENT = "default"
 def context(job: Job) -> dict[str, Any]:
     strategy = inline_password if job.options.inline_secrets else referenced_password
     provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": clouddriver_accounts(job, strategy)}
-    if job.config.primary is not None:
-        provider["primaryAccount"] = job.config.primary.name
+    if job.primary is not None:
+        provider["primaryAccount"] = job.primary
     return {
         "deploymentConfigurations": [
             {"name": job.options.deployment or DEFAULT_DEPLOYMENT, "providers": {"dockerRegistry": provider}}

@@ -41,8 +41,8 @@ def context(job: Job) -> dict[str, Any]:
 
     accounts = clouddriver_accounts(job, password_fields)
     provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": accounts}
-    if job.config.primary is not None:
-        provider["primaryAccount"] = job.config.primary.name
+    if job.primary is not None:
+        provider["primaryAccount"] = job.primary
     patch = {
         "apiVersion": "spinnaker.io/v1alpha2",
         "kind": "SpinnakerService",

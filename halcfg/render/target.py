@@ -43,6 +43,12 @@ class Job:
     resolver: SecretResolver
     findings: list[Finding] = field(default_factory=list)
 
+    @property
+    def primary(self) -> str | None:
+        """primaryAccount (Halyard's default: the first), if it is among the accounts rendered."""
+        primary = self.config.primary
+        return primary.name if primary is not None and primary in self.accounts else None
+
     def credential(self, account: Account) -> Credential | None:
         return self.resolver.get(account)
 
@@ -77,6 +83,6 @@ def base_context(job: Job, with_credentials: bool) -> dict[str, Any]:
     return {
         "source": job.config.path.name,
         "enabled": job.config.enabled,
-        "primaryAccount": job.config.primary.name if job.config.primary else None,
+        "primaryAccount": job.primary,
         "accounts": accounts,
     }

@@ -443,6 +443,8 @@ def test_inline_secrets_deployment_and_drone_static_ecr_keys(tmp_path: Path) -> 
     patch = next(d for d in yaml.load_all(operator.stdout) if d and d["kind"] == "SpinnakerService")
     (ecr,) = patch["spec"]["spinnakerConfig"]["config"]["providers"]["dockerRegistry"]["accounts"]
     assert patch["metadata"]["name"] == "prod"
+    assert "primaryAccount" not in patch["spec"]["spinnakerConfig"]["config"]["providers"]["dockerRegistry"]
+    assert deployment["providers"]["dockerRegistry"]["primaryAccount"] == "hub"  # the first, as Halyard has it
     assert ecr["passwordCommand"] == "aws ecr get-login-password --region eu-west-1 --profile ci"
     drone = run_cli("render", "--target", "drone", "--out", "-", "-c", accounts)
     assert drone.returncode == 0, drone.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from halcfg.findings import Finding, Severity
 
@@ -76,6 +76,29 @@ def summary(findings: Iterable[Finding]) -> str:
     """`1 error, 2 warnings`, or `no problems`."""
     parts = [f"{n} {name.lower()}{'s' * (n != 1)}" for name, n in counts(findings).items() if n]
     return ", ".join(parts) if parts else "no problems"
+
+
+class EditResult(Protocol):
+    """What an edit (edit.transaction.Result) tells its reporter."""
+
+    findings: list[Finding]
+    written: bool
+    refused: bool
+    refused_by_probe: bool
+    notes: list[str]
+
+
+def render_edit(result: EditResult, done: str) -> str:
+    """The findings worth showing, then `done` or why nothing was written."""
+    lines = [render_text(result.findings)] if result.findings else []
+    if result.refused_by_probe:
+        lines.append("Not saved: the registry refused it (above); the file is unchanged. "
+                     "To save it anyway, run the command again with --no-validate.")
+    elif result.refused:
+        lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
+    else:
+        lines += [done, *result.notes]
+    return "\n".join(lines)
 
 
 def render_matches(matches: Iterable[Any], fmt: str) -> str:

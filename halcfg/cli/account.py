@@ -13,15 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
+from halcfg import report
 from halcfg.cli import account_flags as flags
 from halcfg.cli.options import ConfigOption
 from halcfg.config import load as loader
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
-from halcfg.edit import document, secretfiles
-from halcfg.edit import transaction as editing
-from halcfg.edit.document import AccountPatch, Document
+from halcfg.edit import accounts, document, secretfiles
+from halcfg.edit.document import AccountPatch
 from halcfg.errors import UsageError
+from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
 app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True)
 
@@ -61,33 +62,22 @@ def _parameters(*, editing: bool) -> list[inspect.Parameter]:
     return [name, *flags.field_parameters(editing=editing, required=required), *extra]
 
 
-def to_patch(name: str, values: dict[str, Any]) -> tuple[AccountPatch, editing.Secret | None, list[str]]:
-    """The patch the flags ask for, the password to keep in a secret file (if any), and notes."""
-    notes: list[str] = []
+def _password_flags(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The flag values with Drone's `--password @FILE` read as `--password-file FILE`, and notes."""
     password = values.get("password")
-    if password is not None and password.startswith("@") and password != flags.PROMPT:
-        values = {**values, "password": None, "password_file": password[1:]}  # Drone's spelling
-        notes.append(f"note: --password {password} is taken as --password-file {password[1:]}")
-    given = [flag for flag in _SOURCE_FLAGS if values.get(flags.param(flag)) not in (None, False)]
-    if len(given) > 1:
-        raise UsageError(f"set one password source, not {' and '.join(given)}")
-    patch = flags.to_patch(values)
-    secret = None
-    if values.get("password") is not None or values.get("password_stdin"):
-        typed = _read_password(values)
-        if values.get("inline_password"):
-            patch.values[("password",)] = typed
-        else:
-            patch.values[("passwordFile",)] = secretfiles.reference(name)
-            secret = editing.Secret(name, typed)
-    elif values.get("inline_password"):
-        raise UsageError("--inline-password goes with --password or --password-stdin")
-    return patch, secret, notes
+    if password is None or password == flags.PROMPT or not password.startswith("@"):
+        return values, []
+    note = f"--password {password} is taken as --password-file {password[1:]}"
+    return {**values, "password": None, "password_file": password[1:]}, [note]
 
 
-def _read_password(values: dict[str, Any]) -> str:
-    """The password from the flag's value, standard input or a hidden prompt."""
+def _read_password(values: dict[str, Any]) -> str | None:
+    """The password from the flag's value, standard input or a hidden prompt; None: not asked."""
     given = values.get("password")
+    if given is None and not values.get("password_stdin"):
+        if values.get("inline_password"):
+            raise UsageError("--inline-password goes with --password or --password-stdin")
+        return None
     if given not in (None, flags.PROMPT):
         typer.echo("halcfg: warning: a password on the command line shows in shell history and `ps`; "
                    "prefer the prompt or --password-stdin", err=True)
@@ -105,43 +95,40 @@ def _read_password(values: dict[str, Any]) -> str:
 
 
 def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
-    patch, secret, notes = to_patch(name, values)
+    values, notes = _password_flags(values)
     for note in notes:
-        typer.echo(f"halcfg: {note}", err=True)
-    if not adding and patch == AccountPatch() and secret is None:
+        typer.echo(f"halcfg: note: {note}", err=True)
+    given = [flag for flag in _SOURCE_FLAGS if values.get(flags.param(flag)) not in (None, False)]
+    if len(given) > 1:
+        raise UsageError(f"set one password source, not {' and '.join(given)}")
+    patch = flags.to_patch(values)
+    password = _read_password(values)
+    if not adding and patch == AccountPatch() and password is None:
         raise UsageError("No changes supplied.")
 
-    def change(doc: Document) -> tuple[Document, list[str]]:
-        apply = document.add_account if adding else document.edit_account
-        return doc, apply(doc, name, patch)
-
-    def probe(name: str, host: str) -> None:
-        typer.echo(f"halcfg: probing account {name} at {host} (up to {values['timeout']:g} s; "
+    def probing(account: str, address: str) -> None:
+        typer.echo(f"halcfg: probing account {account} at {address} (up to {values['timeout']:g} s; "
                    "--no-validate skips this)", err=True)
 
-    def attempt(probing: bool) -> editing.Result[list[str]]:
-        return editing.edit(
-            config_path(values["config"]), change, touched=[name], create=adding, secret=secret,
-            probe=probing, probe_timeout=values["timeout"], on_probe=probe,
-        )
+    def attempt(probe: bool) -> Any:
+        return accounts.save_account(
+            config_path(values["config"]), name, patch, adding=adding, password=password,
+            inline=values["inline_password"], probe=probe, timeout=values["timeout"], on_probe=probing)
 
     result = attempt(not values["no_validate"])
     if result.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
-        typer.echo(editing.outcome(result, "")[0])
+        typer.echo(report.render_edit(result, ""))
         if typer.confirm("Save it anyway?", default=False, err=True):
             result = attempt(False)
     if not result.written and not result.refused:
         typer.echo(f"Account {name} unchanged.")
-        return 0
-    stored = f" Its password is in {secretfiles.reference(name)} (mode 0600)." if secret else ""
-    if adding:
-        done = f"+ Added account {name}.{stored}"
-    else:
-        keys = [k for k in result.detail if not (secret and k == "passwordFile")] + (["password"] if secret else [])
-        done = f"+ Edited account {name}: {', '.join(keys)}.{stored}"
-    text, code = editing.outcome(result, done)
-    typer.echo(text)
-    return code
+        return EXIT_OK
+    stored = f" Its password is in {secretfiles.reference(name)} (mode 0600)." if (
+        password is not None and not values["inline_password"]) else ""
+    done = (f"+ Added account {name}.{stored}" if adding
+            else f"+ Edited account {name}: {', '.join(result.detail)}.{stored}")
+    typer.echo(report.render_edit(result, done))
+    return EXIT_FINDINGS if result.refused else EXIT_OK
 
 
 def _add(name: str, **values: Any) -> None:
@@ -162,14 +149,9 @@ app.command("edit", cls=flags.HalyardCommand)(flags.command(_edit, _parameters(e
 @app.command("delete")
 def delete(name: Name, config: ConfigOption = None) -> None:
     """Remove an account, with the comment lines right above it."""
-
-    def change(doc: Document) -> tuple[Document, list[str]]:
-        return document.delete_account(doc, name)  # the account's own secret file goes with it
-
-    result = editing.edit(config_path(config), change)
-    text, code = editing.outcome(result, "\n".join([f"- Deleted account {name}.", *result.detail]))
-    typer.echo(text)
-    raise typer.Exit(code)
+    result = accounts.delete_account(config_path(config), name)
+    typer.echo(report.render_edit(result, "\n".join([f"- Deleted account {name}.", *result.detail])))
+    raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
 
 
 @app.command("get")

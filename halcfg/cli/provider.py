@@ -1,41 +1,57 @@
-"""`halcfg provider docker-registry enable|disable`: Halyard's switch for the whole provider."""
+"""`halcfg provider docker-registry enable|disable|edit`: Halyard's provider switch and settings."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from halcfg import report
 from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
-from halcfg.edit import document
-from halcfg.edit import transaction as editing
-from halcfg.edit.document import Document
+from halcfg.edit import accounts
+from halcfg.edit.transaction import Result
+from halcfg.errors import UsageError
+from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
 app = typer.Typer(help="Turn providers on and off.", no_args_is_help=True)
 docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True)
 app.add_typer(docker_registry, name="docker-registry")
 
 
-def _switch(config: str | None, enabled: bool) -> int:
-    def change(doc: Document) -> tuple[Document, bool]:
-        return doc, document.set_enabled(doc, enabled)
-
-    word = "enabled" if enabled else "disabled"
-    result = editing.edit(config_path(config), change)
-    if not result.detail:
-        typer.echo(f"Provider docker-registry is already {word}.")
-        return 0
-    text, code = editing.outcome(result, f"+ Provider docker-registry {word}.")
-    typer.echo(text)
-    return code
+def _report(result: Result[bool], done: str, same: str) -> int:
+    typer.echo(report.render_edit(result, done) if result.detail else same)
+    return EXIT_FINDINGS if result.refused else EXIT_OK
 
 
 @docker_registry.command("enable")
 def enable(config: ConfigOption = None) -> None:
     """Set providers.dockerRegistry.enabled: true."""
-    raise typer.Exit(_switch(config, True))
+    result = accounts.set_provider(config_path(config), "enabled", True)
+    raise typer.Exit(_report(result, "+ Provider docker-registry enabled.",
+                             "Provider docker-registry is already enabled; unchanged."))
 
 
 @docker_registry.command("disable")
 def disable(config: ConfigOption = None) -> None:
     """Set providers.dockerRegistry.enabled: false; the accounts stay."""
-    raise typer.Exit(_switch(config, False))
+    result = accounts.set_provider(config_path(config), "enabled", False)
+    raise typer.Exit(_report(result, "+ Provider docker-registry disabled.",
+                             "Provider docker-registry is already disabled; unchanged."))
+
+
+@docker_registry.command("edit")
+def edit(
+    primary_account: Annotated[str | None, typer.Option(
+        "--primary-account", metavar="NAME",
+        help="the account used when none is named ('' removes it: the first account is used)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change the provider's settings, as `hal config provider docker-registry edit` does."""
+    if primary_account is None:
+        raise UsageError("No changes supplied.")
+    value = primary_account or None
+    result = accounts.set_provider(config_path(config), "primaryAccount", value, must_name_account=bool(value))
+    shown = primary_account or "(the first account)"
+    raise typer.Exit(_report(result, f"+ Provider docker-registry: primaryAccount {shown}.",
+                             f"Provider docker-registry's primaryAccount is already {shown}; unchanged."))

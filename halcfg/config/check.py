@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 
 from halcfg.config.load import Document, load, parse
-from halcfg.config.model import Config, build_config
+from halcfg.config.model import ACCOUNTS, PROVIDER, Config, build_config
 from halcfg.config.rules import check as check_rules
 from halcfg.config.schema import SchemaError, halcfg_validator
 from halcfg.findings import Finding, Location, Severity
 
-ACCOUNTS = ("providers", "dockerRegistry", "accounts")
-PRIMARY = ("providers", "dockerRegistry", "primaryAccount")
+PRIMARY = (*PROVIDER, "primaryAccount")
 _PATH_PART = re.compile(r"\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 

@@ -14,7 +14,9 @@ from typing import Any
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
 from halcfg.registry.address import Address, AddressError, infer_registry_type, parse_address
 
-ACCOUNTS_PATH = "$.providers.dockerRegistry.accounts"
+PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
+ACCOUNTS = (*PROVIDER, "accounts")
+ACCOUNTS_PATH = "$." + ".".join(ACCOUNTS)
 
 _TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...]}
 

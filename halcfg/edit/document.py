@@ -1,38 +1,36 @@
-"""The accounts file as ruamel's round-trip tree: load it, edit it, give back only what changed.
+"""The accounts file's edits: add, change and delete an account, switch the provider.
 
-Edits work on the tree, where comments, key order and quoting survive. `Document.text()` dumps
-the tree with the file's own indentation and splices the change onto the original bytes, so
-every line the edit did not touch stays byte-identical. Deleting an account is the exception:
-it cuts the account's lines (and the comment lines heading it) out of the text itself, because
-ruamel files each comment under the node before it and would keep or drop the wrong ones.
+The file is parsed once (config.load: plain data and the position of every key and item).
+An edit finds its account's lines from those positions and changes only them: key edits go
+through ruamel's round-trip tree of that one account (edit.region), so comments, key order
+and quoting survive, and every byte outside the account stays as it was without being parsed
+again. Deleting cuts the account's lines (and the comment lines heading it) out of the text.
+Layouts a stretch cannot be cut from (flow or JSON lists, an empty list) go through the
+whole file's tree instead: same result, slower.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from halcfg.config import load as loader
 from halcfg.config.fields import PASSWORD_SOURCES
 from halcfg.config.fields import order as key_order
+from halcfg.config.model import PROVIDER
 from halcfg.config.schema import schema_document
-from halcfg.edit.splice import indent, is_comment, is_filler, line_ending, splice, split_lines
+from halcfg.edit import region
+from halcfg.edit.splice import indent, is_comment, is_filler, split_lines
 from halcfg.errors import LoadError, UsageError
 
-PROVIDER = ("providers", "dockerRegistry")
-
 KEY_ORDER = key_order()  # where an edit inserts a key: Halyard's order, then halcfg's own
+PROVIDER_ORDER = ("enabled", "primaryAccount", "accounts")
 _FLOW_WIDTH = 72  # a new list of scalars is written [a, b] when it fits in this many columns
 
 Path_ = tuple[str, ...]  # a key path inside one account, e.g. ("permissions", "READ")
@@ -68,40 +66,22 @@ def starter_text() -> str:
 
 @dataclass
 class Document:
-    """One accounts file: its original text, the round-trip tree, and how to dump it alike."""
+    """One accounts file as read: its text and its one parse (plain data with positions)."""
 
     path: Path
     original: str  # as read, BOM removed (the starter text for a file not written yet)
-    tree: CommentedMap
-    yaml: YAML
-    json_indent: int | None  # the file is JSON (a flow mapping): indent its lines this much
-    baseline: str  # the tree dumped before any edit: what the edit is measured against
+    parsed: loader.Document
     bom: bool = False
-    # secret files the edit references, written with the file: reference -> (content, may replace)
+    # secret files an edit references, written with the file: reference -> (content, may replace)
     secret_files: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False)
-
-    def text(self) -> str:
-        """The file as edited so far (no BOM).
-
-        The splice keeps the original's bytes; should it ever mean something other than the
-        dump (ruamel reshaped the lines around the edit), the dump wins.
-        """
-        dumped = _dump(self.yaml, self.tree, self.json_indent)
-        spliced = splice(self.original, self.baseline, dumped)
-        if spliced != dumped and _data(spliced, self.path) != _data(dumped, self.path):
-            return dumped.replace("\n", line_ending(self.original))
-        return spliced
 
     def encode(self, text: str) -> bytes:
         return (("\ufeff" if self.bom else "") + text).encode("utf-8")
 
-    def where(self, node: Any, key: Any = None) -> str:
-        """`file:line:col` of a node (or of one of its keys) for error messages."""
-        try:
-            line, col = node.lc.key(key) if key is not None else (node.lc.line, node.lc.col)
-        except (AttributeError, KeyError, TypeError):
-            return str(self.path)
-        return f"{self.path}:{line + 1}:{col + 1}"
+    def where(self, *parts: str | int) -> str:
+        """`file:line:col` of the key at `parts`, for error messages."""
+        line, col = self.parsed.locate(parts, key=True) or (1, 1)
+        return f"{self.path}:{line}:{col}"
 
 
 def load(path: Path) -> Document:
@@ -118,124 +98,50 @@ def new(path: Path) -> Document:
 
 def parse(text: str, path: Path, *, bom: bool = False) -> Document:
     """The document in `text`; LoadError with `file:line:col` when it is not a YAML mapping."""
-    data = loader.parse(text, path).data  # the strict reader: positions, tags, alias bombs, duplicates
-    if not isinstance(data, dict):
-        raise LoadError(f"{path}:1:1: the top level is a {type(data).__name__}, not a mapping; see `halcfg init`")
-    yaml = _yaml(text)
-    try:
-        tree = yaml.load(text.replace("\r\n", "\n"))
-    except YAMLError as error:  # what the strict reader let through and ruamel's round trip refuses
-        raise LoadError(f"{path}: cannot edit this file: {str(error).splitlines()[0]}") from None
-    nested = re.search(r"\n( +)\S", text)
-    json_indent = len(nested.group(1)) if nested else None
-    return Document(path, text, tree, yaml, json_indent, _dump(yaml, tree, json_indent), bom)
-
-
-def _yaml(text: str) -> YAML:
-    yaml = YAML()  # round trip
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long line that was one line
-    mapping, sequence, offset = guess_indent(text)
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-def _dump(yaml: YAML, tree: Any, json_indent: int | None) -> str:
-    """The tree as text: YAML in the file's indentation, or JSON when the file is JSON.
-
-    ruamel would write a JSON file as one flow-style line; written as JSON with the file's
-    indent instead, an edit changes only the lines it must.
-    """
-    if tree.fa.flow_style():
-        return json.dumps(tree, indent=json_indent, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    yaml.dump(tree, out)
-    return out.getvalue()
-
-
-def _data(text: str, path: Path) -> Any:
-    try:
-        return loader.parse(text, path).data
-    except LoadError:
-        return None
-
-
-_KEY_ONLY = re.compile(r"^( *)(- +)?[^\s#][^#]*?:[ \t]*(#.*)?$")  # "key:" with its value below
-
-
-def guess_indent(text: str) -> tuple[int, int, int]:
-    """(mapping indent, sequence indent, dash offset) most used under `key:` lines; 2, 4, 2 if none."""
-    maps: Counter[int] = Counter()
-    seqs: Counter[tuple[int, int]] = Counter()
-    parent: int | None = None  # column of the key on the previous `key:` line
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        col = len(line) - len(line.lstrip(" "))
-        if parent is not None and col >= parent:
-            if stripped.startswith("- "):
-                content = col + len(stripped) - len(stripped[1:].lstrip(" "))
-                seqs[(content - parent, col - parent)] += 1
-            elif col > parent:
-                maps[col - parent] += 1
-        match = _KEY_ONLY.match(line)
-        parent = None if match is None else len(match.group(1)) + len(match.group(2) or "")
-    mapping = maps.most_common(1)[0][0] if maps else 2
-    sequence, offset = seqs.most_common(1)[0][0] if seqs else (mapping + 2, mapping)
-    return mapping, sequence, offset
+    parsed = loader.parse(text, path)  # the strict reader: positions, tags, alias bombs, duplicates
+    if not isinstance(parsed.data, dict):
+        raise LoadError(f"{path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
+                        "see `halcfg init`")
+    return Document(path, text, parsed, bom)
 
 
 # ---- finding things ---------------------------------------------------------------------------
 
 
-def provider(doc: Document, *, create: bool = False) -> CommentedMap | None:
-    """providers.dockerRegistry, made when `create` and missing; UsageError when it is not a mapping."""
-    node: Any = doc.tree
-    for key in PROVIDER:
-        child = node.get(key)
-        if child is None:
-            if not create:
-                return None
-            child = CommentedMap()
-            _insert(node, key, child, order=("version", *PROVIDER))
-        elif not isinstance(child, CommentedMap):
-            raise UsageError(f"{doc.where(node, key)}: {key} is not a mapping; fix it by hand (see `halcfg validate`)")
-        node = child
+def provider(doc: Document) -> dict[str, Any] | None:
+    """providers.dockerRegistry as plain data; UsageError when it is there but not a mapping."""
+    node: Any = doc.parsed.data
+    for depth, key in enumerate(PROVIDER):
+        node = node.get(key)
+        if node is None:
+            return None
+        if not isinstance(node, dict):
+            raise UsageError(f"{doc.where(*PROVIDER[: depth + 1])}: {key} is not a mapping; "
+                             "fix it by hand (see `halcfg validate`)")
     return node
 
 
-def accounts(doc: Document, *, create: bool = False) -> CommentedSeq | None:
-    block = provider(doc, create=create)
-    if block is None:
-        return None
-    seq = block.get("accounts")
-    if seq is None:
-        if not create:
-            return None
-        seq = CommentedSeq()
-        if "accounts" in block:
-            block["accounts"] = seq
-        else:
-            _insert(block, "accounts", seq, order=("enabled", "primaryAccount", "accounts"))
-    elif not isinstance(seq, CommentedSeq):
-        raise UsageError(f"{doc.where(block, 'accounts')}: accounts is not a list; fix it by hand")
-    return seq
+def accounts(doc: Document) -> list[Any]:
+    """The accounts list as plain data ([] when there is none); UsageError when it is not a list."""
+    block = provider(doc) or {}
+    items = block.get("accounts")
+    if items is not None and not isinstance(items, list):
+        raise UsageError(f"{doc.where(*PROVIDER, 'accounts')}: accounts is not a list; fix it by hand")
+    return items or []
 
 
 def names(doc: Document) -> list[str]:
-    return [a["name"] for a in accounts(doc) or () if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    return [a["name"] for a in accounts(doc) if isinstance(a, dict) and isinstance(a.get("name"), str)]
 
 
-def get_account(doc: Document, name: str) -> CommentedMap | None:
-    return next((a for a in accounts(doc) or () if isinstance(a, CommentedMap) and a.get("name") == name), None)
+def get_account(doc: Document, name: str) -> dict[str, Any] | None:
+    return next((a for a in accounts(doc) if isinstance(a, dict) and a.get("name") == name), None)
 
 
-def find_account(doc: Document, name: str) -> tuple[int, CommentedMap]:
+def find_account(doc: Document, name: str) -> tuple[int, dict[str, Any]]:
     """The account called `name`; UsageError naming the closest name when there is none."""
-    for index, item in enumerate(accounts(doc) or ()):
-        if isinstance(item, CommentedMap) and item.get("name") == name:
+    for index, item in enumerate(accounts(doc)):
+        if isinstance(item, dict) and item.get("name") == name:
             return index, item
     raise unknown_account(doc.path, name, names(doc))
 
@@ -246,6 +152,68 @@ def unknown_account(path: Path, name: str, known: Iterable[str]) -> UsageError:
     close = get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
     return UsageError(f"{path}: no account named {name!r}{hint}")
+
+
+# ---- where an account's lines are -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    dash: int  # line of the `-` that starts the item
+    col: int  # its column
+    end: int  # the line after the item's body (its trailing blank lines and outer comments excluded)
+
+
+def _items(doc: Document) -> list[Any] | None:
+    """libyaml's start marks of the accounts' items, or None when there is no accounts list."""
+    block = provider(doc)
+    items = None if block is None else block.get("accounts")
+    return doc.parsed.marks.get(id(items)) if isinstance(items, list) else None
+
+
+def _item(doc: Document, lines: list[str], index: int) -> _Item | None:
+    """Where item `index` of the accounts list stands, when it is a block item (`- key: ...`)."""
+    marks = _items(doc)
+    if not marks:
+        return None
+    dash = _dash(lines, marks[index])
+    if dash is None:
+        return None
+    first, col = dash
+    if index + 1 < len(marks):
+        following = _dash(lines, marks[index + 1])
+        if following is None:
+            return None
+        end = following[0]
+    else:
+        end = next((k for k in range(first + 1, len(lines)) if _ends_list(lines[k], col)), len(lines))
+    while end - 1 > first and _outer_filler(lines[end - 1], col):
+        end -= 1  # blank lines and outer comments after the body head what comes next
+    return _Item(first, col, end)
+
+
+def _dash(lines: list[str], mark: Any) -> tuple[int, int] | None:
+    """(line, column) of the `-` before the item that starts at `mark`."""
+    head = lines[mark.line][: mark.column].rstrip()
+    if head.endswith("-") and not head[:-1].strip():
+        return mark.line, len(head) - 1
+    return None
+
+
+def _ends_list(line: str, col: int) -> bool:
+    if is_filler(line):
+        return False
+    depth = indent(line)
+    return depth < col or (depth == col and not line.lstrip().startswith("- ")) or line.startswith(("---", "..."))
+
+
+def _outer_filler(line: str, col: int) -> bool:
+    """A blank line, or a comment indented no deeper than `col`."""
+    return not line.strip() or (is_comment(line) and indent(line) <= col)
+
+
+def _lines(doc: Document) -> list[str]:
+    return [line.rstrip("\r\n") for line in split_lines(doc.original)]
 
 
 # ---- edits ------------------------------------------------------------------------------------
@@ -263,33 +231,169 @@ class AccountPatch:
         return any(path[0] in PASSWORD_SOURCES and value is not None for path, value in self.values.items())
 
 
-def set_enabled(doc: Document, enabled: bool) -> bool:
-    """providers.dockerRegistry.enabled; False when it already was."""
-    block = provider(doc, create=True)
-    assert block is not None
-    current = block.get("enabled")
-    if isinstance(current, int) and bool(current) is enabled:  # ruamel may load a bool as ScalarBoolean (an int)
-        return False
-    _put(block, "enabled", enabled, order=("enabled", "primaryAccount", "accounts"))
-    return True
-
-
-def add_account(doc: Document, name: str, patch: AccountPatch) -> list[str]:
-    """Append a new account; returns the keys written. Adding an account exactly as it is
-    changes nothing (so a script can run its adds again); another one of its name is an error."""
+def add_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, list[str]]:
+    """The text with a new account appended, and the keys written. Adding an account exactly as
+    it is changes nothing (so a script can run its adds again); another of its name is an error."""
     check_name(name)
-    seq = accounts(doc, create=True)
-    assert seq is not None
     account = CommentedMap(name=name)
-    changed = _apply(account, patch)
-    if name in names(doc):
-        if _plain(get_account(doc, name)) == _plain(account):
-            return []  # the same add again: nothing to do
+    changed = ["name", *_apply(account, patch)]
+    existing = get_account(doc, name)
+    if existing is not None:
+        if existing == _plain(account):
+            return doc.original, []  # the same add again: nothing to do
         raise UsageError(f"{doc.path}: account {name!r} already exists; change it with `halcfg account edit {name}`")
-    if not seq and seq.fa.flow_style():
-        seq.fa.set_block_style()  # `accounts: []` from the starter becomes a block list
-    seq.append(account)
-    return ["name", *changed]
+    lines = _lines(doc)
+    count = len(accounts(doc))
+    last = _item(doc, lines, count - 1) if count else None
+    indent_ = region.guess_indent(doc.original)
+    if last is not None and last.col >= indent_[2]:
+        block = region.dump(region.yaml_for(indent_), CommentedSeq([account]))
+        return region.insert_lines(doc.original, last.end, last.col - indent_[2], block), changed
+
+    def append(tree: CommentedMap) -> None:
+        seq = _accounts_tree(doc, tree)
+        if not seq and seq.fa.flow_style():
+            seq.fa.set_block_style()  # `accounts: []` from the starter becomes a block list
+        seq.append(account)
+
+    return region.rewrite_file(doc.original, doc.path, append), changed
+
+
+def edit_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, list[str]]:
+    """The text with `patch` applied to the account, and the key paths that changed (none: the
+    text is the original)."""
+    index, _ = find_account(doc, name)
+    changed: list[str] = []
+    item = _item(doc, _lines(doc), index)
+    indent_ = region.guess_indent(doc.original)
+    if item is not None and item.col >= indent_[2]:
+        def change_item(seq: CommentedSeq) -> None:
+            changed.extend(_apply(seq[0], patch))
+
+        text = region.rewrite_lines(doc.original, doc.path, item.dash, item.end, item.col - indent_[2],
+                                    change_item, indent_)
+        return text, changed
+
+    def change(tree: CommentedMap) -> None:
+        changed.extend(_apply(_accounts_tree(doc, tree)[index], patch))
+
+    return region.rewrite_file(doc.original, doc.path, change), changed
+
+
+def delete_account(doc: Document, name: str) -> tuple[str, list[str]]:
+    """The text without the account (and the comment lines heading it), and notes on what else
+    had to change."""
+    index, _ = find_account(doc, name)
+    primary = (provider(doc) or {}).get("primaryAccount") == name
+    notes = ["primaryAccount removed: it now defaults to the first account"] if primary else []
+    span = _item_span(doc, index)
+    if span is None:  # a flow list or an odd layout: through the whole file's tree
+
+        def cut(tree: CommentedMap) -> None:
+            block = _provider_tree(tree)
+            del block["accounts"][index]
+            _tidy(block, primary)
+
+        return region.rewrite_file(doc.original, doc.path, cut), notes
+    lines = split_lines(doc.original)
+    text = "".join(lines[: span[0]] + lines[span[1]:])
+    if len(accounts(doc)) == 1:  # the list is empty now: it becomes `accounts: []`
+        return region.rewrite_file(text, doc.path, lambda tree: _tidy(_provider_tree(tree), primary)), notes
+    if primary:
+        text = _drop_key_line(doc, text, "primaryAccount", before=span[0])
+    return text, notes
+
+
+def _provider_tree(tree: CommentedMap) -> CommentedMap:
+    block = tree
+    for key in PROVIDER:
+        block = block[key]
+    return block
+
+
+def _tidy(block: CommentedMap, primary: bool) -> None:
+    """After an account is cut: an emptied list reads `accounts: []`; a deleted primary goes."""
+    if not block.get("accounts"):
+        empty = CommentedSeq()
+        empty.fa.set_flow_style()
+        block["accounts"] = empty
+    if primary:
+        block.pop("primaryAccount", None)
+
+
+def _drop_key_line(doc: Document, text: str, key: str, before: int) -> str:
+    """`text` (the original with lines cut after line `before`) without the provider's `key: value`
+    line, when it is one line; else through the whole file's tree."""
+    line = doc.parsed.locate((*PROVIDER, key), key=True)
+    lines = split_lines(text)
+    if line is not None and line[0] - 1 < before and re.fullmatch(
+            rf"\s*{key}:\s*[\w.-]+\s*(#.*)?", lines[line[0] - 1].rstrip("\r\n")):
+        return "".join(lines[: line[0] - 1] + lines[line[0]:])
+
+    return region.rewrite_file(text, doc.path, lambda tree: _provider_tree(tree).pop(key, None))
+
+
+def _item_span(doc: Document, index: int) -> tuple[int, int] | None:
+    """Lines [start, end) of item `index`: the comment lines right above its dash, its body,
+    and one blank separator; None when the item is not a block item."""
+    lines = _lines(doc)
+    item = _item(doc, lines, index)
+    if item is None:
+        return None
+    start, end, col = item.dash, item.end, item.col
+    while start and is_comment(lines[start - 1]) and indent(lines[start - 1]) == col:
+        start -= 1
+    total = len(split_lines(doc.original))
+    blank_before = start > 0 and not lines[start - 1].strip()
+    blank_after = end < total and not lines[end].strip()
+    if blank_after and (blank_before or index == 0):
+        end += 1
+    elif blank_before and end >= total:
+        start -= 1
+    return start, end
+
+
+def set_provider(doc: Document, key: str, value: bool | str | None) -> tuple[str, bool]:
+    """providers.dockerRegistry.`key` (enabled, primaryAccount) set to `value` (None removes
+    it); the text, and False when it already was so."""
+    block = provider(doc) or {}
+    current = block.get(key)
+    if current == value and type(current) is type(value):
+        return doc.original, False
+    text = _replace_scalar(doc, key, value) if key in block and value is not None else None
+    if text is not None:
+        return text, True
+
+    def change(tree: CommentedMap) -> None:
+        node: Any = tree
+        for depth, part in enumerate(PROVIDER):
+            child = node.get(part)
+            if not isinstance(child, CommentedMap):
+                child = CommentedMap()
+                _insert(node, part, child, order=("version", *PROVIDER[: depth + 1]))
+            node = child
+        if value is None:
+            node.pop(key, None)
+        else:
+            _put(node, key, value, order=PROVIDER_ORDER)
+
+    return region.rewrite_file(doc.original, doc.path, change), True
+
+
+def _replace_scalar(doc: Document, key: str, value: bool | str) -> str | None:
+    """The text with the one-line scalar value of the provider's `key` replaced, in the quoting
+    it had; None when the value is not a plain one-line scalar."""
+    where = doc.parsed.locate((*PROVIDER, key), key=True)
+    if where is None:
+        return None
+    lines = split_lines(doc.original)
+    line = lines[where[0] - 1]
+    match = re.match(rf"""(\s*["']?{key}["']?\s*:\s*)(["']?)([\w.-]+)\2(.*)""", line, re.DOTALL)
+    if match is None:
+        return None
+    shown = ("true" if value else "false") if isinstance(value, bool) else value
+    lines[where[0] - 1] = f"{match[1]}{match[2]}{shown}{match[2]}{match[4]}"
+    return "".join(lines)
 
 
 @dataclass
@@ -304,33 +408,44 @@ class AccountChange:
 SECRET_REFERENCES: tuple[Path_, ...] = (("passwordFile",), ("ecr", "secretAccessKeyFile"))
 
 
-def put_accounts(doc: Document, changes: Iterable[AccountChange]) -> None:
-    """Add or replace whole accounts, and register their secret files to be written with the file.
+def put_accounts(doc: Document, changes: Iterable[AccountChange], primary: str | None = None) -> str:
+    """The text with whole accounts added or replaced (and primaryAccount set, when given); their
+    secret files are registered in `doc.secret_files`, to be written with the file.
 
     A replaced account keeps its place, and the comments of the keys it keeps. A secret file
-    may overwrite an existing one only when the replaced account already referenced it.
+    may overwrite an existing one only when the replaced account already referenced it. Imports
+    are rare and may touch many accounts: they go through the whole file's tree.
     """
-    seq = accounts(doc, create=True)
-    assert seq is not None
+    changes = list(changes)
     for change in changes:
         check_name(change.account["name"])
-        replaced_refs: set[Any] = set()
-        if change.replaces is None:
-            if change.account["name"] in names(doc):
-                raise UsageError(f"{doc.path}: account {change.account['name']!r} already exists")
-            if not seq and seq.fa.flow_style():
-                seq.fa.set_block_style()
-            seq.append(_account_node(change.account))
-        else:
-            _, node = find_account(doc, change.replaces)
-            replaced_refs = {_get_path(node, path) for path in SECRET_REFERENCES}
+        if change.replaces is None and change.account["name"] in names(doc):
+            raise UsageError(f"{doc.path}: account {change.account['name']!r} already exists")
+        replaced = get_account(doc, change.replaces) if change.replaces else None
+        if change.replaces is not None and replaced is None:
+            raise unknown_account(doc.path, change.replaces, names(doc))
+        refs = {_get_path(replaced, path) for path in SECRET_REFERENCES} if replaced else set()
+        for reference, content in change.secret_files.items():
+            doc.secret_files[reference] = (content, reference in refs)
+
+    def apply(tree: CommentedMap) -> None:
+        seq = _accounts_tree(doc, tree)
+        for change in changes:
+            if change.replaces is None:
+                if not seq and seq.fa.flow_style():
+                    seq.fa.set_block_style()
+                seq.append(_account_node(change.account))
+                continue
+            node = next(a for a in seq if isinstance(a, CommentedMap) and a.get("name") == change.replaces)
             for key in [key for key in node if key not in change.account]:
                 del node[key]
             for key, value in change.account.items():
                 if key not in node or _plain(node[key]) != value:
                     _put(node, key, _node(value, flow_like=node.get(key)))
-        for reference, content in change.secret_files.items():
-            doc.secret_files[reference] = (content, reference in replaced_refs)
+        if primary is not None:
+            _put(_provider_tree(tree), "primaryAccount", primary, order=PROVIDER_ORDER)
+
+    return region.rewrite_file(doc.original, doc.path, apply)
 
 
 def _account_node(values: dict[str, Any]) -> CommentedMap:
@@ -340,91 +455,22 @@ def _account_node(values: dict[str, Any]) -> CommentedMap:
     return node
 
 
-def set_primary(doc: Document, name: str) -> None:
-    block = provider(doc, create=True)
-    assert block is not None
-    _put(block, "primaryAccount", name, order=("enabled", "primaryAccount", "accounts"))
-
-
-def edit_account(doc: Document, name: str, patch: AccountPatch) -> list[str]:
-    """Apply `patch` to the account; returns the key paths that changed (empty: nothing did)."""
-    return _apply(find_account(doc, name)[1], patch)
-
-
-def delete_account(doc: Document, name: str) -> tuple[Document, list[str]]:
-    """The document without the account, and notes on what else had to change."""
-    index, _ = find_account(doc, name)
-    seq = accounts(doc)
-    assert seq is not None
-    span = None if seq.fa.flow_style() else _item_span(doc, seq, index)
-    if span is None:  # a flow list, or an item laid out oddly: let ruamel cut it
-        del seq[index]
-        result = doc
-    else:
-        lines = split_lines(doc.original)
-        result = parse("".join(lines[: span[0]] + lines[span[1] :]), doc.path, bom=doc.bom)
-    notes = []
-    block = provider(result, create=True)
-    assert block is not None
-    if block.get("accounts") is None or not block["accounts"]:
-        empty = CommentedSeq()
-        empty.fa.set_flow_style()
-        block["accounts"] = empty
-    if block.get("primaryAccount") == name:
-        del block["primaryAccount"]
-        notes.append("primaryAccount removed: it now defaults to the first account")
-    return result, notes
-
-
-def _item_span(doc: Document, seq: CommentedSeq, index: int) -> tuple[int, int] | None:
-    """Lines [start, end) of item `index`: the comment lines right above its dash, its body,
-    and one blank separator; None when the dash cannot be found."""
-    lines = [line.rstrip("\r") for line in doc.original.split("\n")]
-    dash = _dash(lines, seq, index)
-    if dash is None:
-        return None
-    first, col = dash
-    if index + 1 < len(seq):
-        following = _dash(lines, seq, index + 1)
-        if following is None:
-            return None
-        end = following[0]
-    else:
-        end = next((k for k in range(first + 1, len(lines)) if _ends_list(lines[k], col)), len(lines))
-    while end - 1 > first and _outer_filler(lines[end - 1], col):
-        end -= 1  # blank lines and outer comments after the body head what comes next
-    start = first
-    while start and is_comment(lines[start - 1]) and indent(lines[start - 1]) == col:
-        start -= 1
-    total = len(split_lines(doc.original))
-    blank_before = start > 0 and not lines[start - 1].strip()
-    blank_after = end < total and not lines[end].strip()
-    if blank_after and (blank_before or index == 0):
-        end += 1
-    elif blank_before and end >= total:
-        start -= 1
-    return start, end
-
-
-def _dash(lines: list[str], seq: CommentedSeq, index: int) -> tuple[int, int] | None:
-    """(line, column) of the `-` that starts item `index`."""
-    line, col = seq.lc.item(index)
-    head = lines[line][:col].rstrip()
-    if head.endswith("-") and not head[:-1].strip():
-        return line, len(head) - 1
-    return None
-
-
-def _ends_list(line: str, col: int) -> bool:
-    if is_filler(line):
-        return False
-    depth = indent(line)
-    return depth < col or (depth == col and not line.lstrip().startswith("- ")) or line.startswith(("---", "..."))
-
-
-def _outer_filler(line: str, col: int) -> bool:
-    """A blank line, or a comment indented no deeper than `col`."""
-    return not line.strip() or (is_comment(line) and indent(line) <= col)
+def _accounts_tree(doc: Document, tree: CommentedMap) -> CommentedSeq:
+    """providers.dockerRegistry.accounts in the whole file's tree, made when missing."""
+    node: Any = tree
+    for depth, key in enumerate(PROVIDER):
+        child = node.get(key)
+        if not isinstance(child, CommentedMap):
+            if child is not None:
+                raise UsageError(f"{doc.where(*PROVIDER[: depth + 1])}: {key} is not a mapping; fix it by hand")
+            child = CommentedMap()
+            _insert(node, key, child, order=("version", *PROVIDER[: depth + 1]))
+        node = child
+    seq = node.get("accounts")
+    if not isinstance(seq, CommentedSeq):
+        seq = CommentedSeq()
+        _put(node, "accounts", seq, order=PROVIDER_ORDER)
+    return seq
 
 
 def _apply(account: CommentedMap, patch: AccountPatch) -> list[str]:

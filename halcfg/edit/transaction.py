@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from halcfg.config import load as loader
-from halcfg.config.check import check_text, parse_path, place
-from halcfg.config.model import build_config
+from halcfg.config.check import check_document, place
+from halcfg.config.model import Config
 from halcfg.edit import document, secretfiles
 from halcfg.edit.atomic import locked, write_atomic
 from halcfg.edit.document import Document
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_FINDINGS, EXIT_OK, Finding, Severity
+from halcfg.findings import Finding, Severity
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class Result(Generic[T]):
 
 def edit(
     path: Path,
-    change: Callable[[Document], tuple[Document, T]],
+    change: Callable[[Document], tuple[str, T]],
     *,
     touched: Collection[str] = (),
     create: bool = False,
@@ -58,18 +58,20 @@ def edit(
     dry_run: bool = False,
     blocking: Callable[[Finding], bool] | None = None,
 ) -> Result[T]:
-    """Apply `change` to the file at `path` under its lock.
+    """Apply `change` (the document -> its new text and what changed) to the file at `path`
+    under its lock.
 
     `touched` names the accounts the change is about: their warnings are shown, and with
-    `probe` they are probed once the offline check passes. `create` starts a missing file
-    from the starter text. Secret files the change registers (`Document.secret_files`) are
-    stored once the check passes and committed with the file. `dry_run` checks and reports
-    (with a diff) but writes nothing, not even the lock. `blocking` picks the findings that
-    refuse the edit (default: any error); the others are reported only.
+    `probe` they are probed once the offline check passes (`on_probe(name, address)` is told
+    first, so a command can say what it waits for). `create` starts a missing file from the
+    starter text. Secret files the change registers (`Document.secret_files`) are stored once
+    the check passes and committed with the file. `dry_run` checks and reports (with a diff)
+    but writes nothing, not even the lock. `blocking` picks the findings that refuse the edit
+    (default: any error); the others are reported only.
     """
     with contextlib.nullcontext() if dry_run else locked(path):
         doc = _open(path, create)
-        own = _own_secret_files(doc)  # before the change: it may edit `doc` in place
+        own = _own_secret_files(document.accounts(doc))
         if not dry_run:
             secretfiles.sweep(path.parent, own)  # what a killed edit left behind
         stored = None
@@ -79,16 +81,17 @@ def edit(
             if secret is not None:
                 replace = _password_file(doc, secret.account) == secretfiles.reference(secret.account)
                 stored = secretfiles.store(path.parent, secret.account, secret.password, replace=replace)
-            result, detail = change(doc)
-            text = result.text()
+            text, detail = change(doc)
             same_text = text == doc.original and path.exists()
-            pending = result.secret_files
+            pending = doc.secret_files
             if same_text and not (stored and stored.changed) and not pending:
                 return Result(detail, [], written=False, refused=False)
-            findings = [f for f in check_text(text, path) if not _pending_file(f, result)]
-            probed = probe and not _errors(findings)
+            checked = loader.parse(text, path)  # the edited text, parsed once for the check and the probe
+            config, findings = check_document(checked)
+            findings = [f for f in findings if not _pending_file(f, checked, pending)]
+            probed = probe and not _errors(findings) and config is not None
             if probed:
-                findings += _probe(path, text, touched, probe_timeout, on_probe)
+                findings += _probe(config, checked, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
             if any(map(blocking, findings)) if blocking else _errors(findings):
                 return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
@@ -97,7 +100,7 @@ def edit(
             for ref, (content, replace) in pending.items():
                 files.append(secretfiles.store_file(path.parent, ref, content, replace=replace))
             if not same_text:
-                write_atomic(path, result.encode(text))
+                write_atomic(path, doc.encode(text))
             for stored_file in [*([stored] if stored else []), *files]:
                 stored_file.commit()  # only now: a refused or killed edit never leaves a password in place
             committed = True
@@ -106,7 +109,9 @@ def edit(
                 for stored_file in reversed([*([stored] if stored else []), *files]):
                     stored_file.undo()
         written = not same_text or any(f.changed for f in files) or bool(stored and stored.changed)
-        return Result(detail, shown, written=written, refused=False, notes=_remove_unused(path.parent, own, result))
+        after = document.Document(path, text, checked, doc.bom)
+        return Result(detail, shown, written=written, refused=False,
+                      notes=_remove_unused(path.parent, own, document.accounts(after)))
 
 
 def _open(path: Path, create: bool) -> Document:
@@ -118,45 +123,45 @@ def _password_file(doc: Document, account: str) -> str | None:
     return None if node is None else node.get("passwordFile")
 
 
-def _password_files(doc: Document) -> dict[str, str]:
+def _password_files(accounts: Iterable[Any]) -> dict[str, str]:
     """{account name: passwordFile} for the accounts that have one."""
     return {
-        str(a.get("name")): a["passwordFile"] for a in document.accounts(doc) or ()
+        str(a.get("name")): a["passwordFile"] for a in accounts
         if isinstance(a, dict) and isinstance(a.get("passwordFile"), str)
     }
 
 
-def _own_secret_files(doc: Document) -> set[str]:
+def _own_secret_files(accounts: Iterable[Any]) -> set[str]:
     """The passwordFile values that are the secret files halcfg makes for their accounts."""
     own = set()
-    for name, ref in _password_files(doc).items():
+    for name, ref in _password_files(accounts).items():
         with contextlib.suppress(UsageError):  # a name no secret file could have
             if ref == secretfiles.reference(name):
                 own.add(ref)
     return own
 
 
-def _remove_unused(base_dir: Path, own_before: set[str], after: Document) -> list[str]:
+def _remove_unused(base_dir: Path, own_before: set[str], accounts_after: Iterable[Any]) -> list[str]:
     """Delete the secret files halcfg made for accounts that no longer use them (deleted, or
     switched to another password source), and say so."""
-    still_used = set(_password_files(after).values())
+    still_used = set(_password_files(accounts_after).values())
     return [
         f"Removed {ref}: no account uses it any more."
         for ref in sorted(own_before - still_used) if secretfiles.remove(base_dir, ref)
     ]
 
 
-def _pending_file(finding: Finding, doc: Document) -> bool:
+def _pending_file(finding: Finding, checked: loader.Document, pending: dict[str, tuple[str, bool]]) -> bool:
     """A finding that a secret file is missing when it is one this edit is about to write."""
     if "missing" not in finding.code or not finding.location.path:
         return False
-    node: object = doc.tree
-    for part in parse_path(finding.location.path):
+    node: Any = checked.data
+    for part in finding.location.path:
         try:
-            node = node[part]  # type: ignore[index]
+            node = node[part]
         except (KeyError, IndexError, TypeError):
             return False
-    return isinstance(node, str) and node in doc.secret_files
+    return isinstance(node, str) and node in pending
 
 
 def _diff(path: Path, before: str, after: str) -> str:
@@ -177,33 +182,14 @@ def _worth_showing(finding: Finding, touched: Collection[str]) -> bool:
     return finding.severity >= Severity.WARNING and finding.location.account in (*touched, None)
 
 
-def _probe(path: Path, text: str, names: Collection[str], timeout: float | None,
+def _probe(config: Config, checked: loader.Document, names: Collection[str], timeout: float | None,
            on_probe: Callable[[str, str], None] | None) -> list[Finding]:
     """Ask the registries of the touched accounts whether the new credentials work."""
     if not names:
         return []
     from halcfg.probe.run import run_probe  # requests and boto3: only when an edit is probed
 
-    parsed = loader.parse(text, path)
-    config = build_config(path, parsed.data)
     for account in config.accounts:
         if on_probe is not None and account.name in names:
             on_probe(account.name, account.address)
-    return [place(f, parsed) for f in run_probe(config, list(names), timeout=timeout).findings]
-
-
-def outcome(result: Result[T], done: str) -> tuple[str, int]:
-    """What a command prints after an edit, and its exit code: the findings, then `done` (or
-    why nothing was written)."""
-    from halcfg.report import render_text
-
-    lines = [render_text(result.findings)] if result.findings else []
-    if result.refused_by_probe:
-        lines.append("Not saved: the registry refused it (above); the file is unchanged. "
-                     "To save it anyway, run the command again with --no-validate.")
-        return "\n".join(lines), EXIT_FINDINGS
-    if result.refused:
-        lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
-        return "\n".join(lines), EXIT_FINDINGS
-    lines += [done, *result.notes]
-    return "\n".join(lines), EXIT_OK
+    return [place(f, checked) for f in run_probe(config, list(names), timeout=timeout).findings]

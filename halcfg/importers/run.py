@@ -66,10 +66,10 @@ def run_import(
 
     touched: list[str] = []  # filled by the change: the check's warnings about these are shown
 
-    def change(doc: Document) -> tuple[Document, list[Imported]]:
-        outcome = _merge(doc, found, overwrite)
+    def change(doc: Document) -> tuple[str, list[Imported]]:
+        text, outcome = _merge(doc, found, overwrite)
         touched.extend(i.name for i in outcome if i.action != "conflict")
-        return doc, outcome
+        return text, outcome
 
     result = editing.edit(config, change, create=True, dry_run=dry_run, touched=touched, blocking=_blocking)
     return ImportResult(source, file, config, dry_run, result.detail, found.notes, result.findings,
@@ -82,7 +82,7 @@ def _blocking(finding: Finding) -> bool:
     return finding.severity >= Severity.ERROR and finding.code not in CARRIED_FILES
 
 
-def _merge(doc: Document, found: Found, overwrite: bool) -> list[Imported]:
+def _merge(doc: Document, found: Found, overwrite: bool) -> tuple[str, list[Imported]]:
     existing = [a for a in document.accounts(doc) or () if isinstance(a, dict) and isinstance(a.get("name"), str)]
     registries: dict[str, str] = {}
     for account in existing:
@@ -116,11 +116,9 @@ def _merge(doc: Document, found: Found, overwrite: bool) -> list[Imported]:
         account, files = _account(name, candidate, doc.path.parent, current)
         changes.append(AccountChange(account, target if action == "replace" else None, files))
         outcome.append(Imported(name, address, candidate.location, action, reason, list(files)))
-    document.put_accounts(doc, changes)
-    block = document.provider(doc)
-    if found.primary in final_names and not existing and block is not None and "primaryAccount" not in block:
-        document.set_primary(doc, final_names[found.primary])
-    return outcome
+    block = document.provider(doc) or {}
+    primary = final_names.get(found.primary) if not existing and "primaryAccount" not in block else None
+    return document.put_accounts(doc, changes, primary), outcome
 
 
 def _account(

@@ -14,7 +14,7 @@ def test_disable_and_enable_touch_one_line(example: Path) -> None:
     assert (result.returncode, result.stdout) == (0, "+ Provider docker-registry disabled.\n")
     assert path.read_bytes() == before.replace(b"    enabled: true\n", b"    enabled: false\n")
     again = run_cli("provider", "docker-registry", "disable", "-c", path)
-    assert (again.returncode, again.stdout) == (0, "Provider docker-registry is already disabled.\n")
+    assert (again.returncode, again.stdout) == (0, "Provider docker-registry is already disabled; unchanged.\n")
     assert run_cli("provider", "docker-registry", "enable", "-c", path).returncode == 0
     assert path.read_bytes() == before
 

@@ -1,0 +1,144 @@
+"""Layers point one way (DESIGN.md "Layout"): read the import graph of halcfg/ and fail on an edge
+the table below does not allow, as go-containerregistry's depcheck does.
+
+Every import counts, the lazy ones inside functions too: a lazy import is a cheaper edge, not
+a different one. To allow a new edge, add it here with the reason in a comment.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.cli import REPO
+
+PACKAGE = REPO / "halcfg"
+COMMON = {"errors", "findings"}  # the common language every layer may speak
+
+# unit -> what it may import: units (a stage folder or a top-level module) or single modules
+# (`edit.atomic`). The package root (`halcfg.__version__`) is open to everyone.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "findings": set(),
+    "resources": set(),
+    "report": COMMON,  # renders results; stages never import it
+    "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
+    "config": COMMON | {"resources", "registry.address", "credentials.redact"},
+    "credentials": COMMON | {"config", "registry", "edit.atomic"},  # edit.atomic: its token cache file
+    "probe": COMMON | {"config", "credentials", "registry"},
+    "edit": COMMON | {"config", "resources", "credentials.redact", "probe"},  # probe: the live check of an edit
+    "render": COMMON | {"config", "credentials", "registry", "resources", "edit.atomic"},  # atomic 0600 outputs
+    "match": COMMON | {"config", "registry"},
+    "serve": COMMON | {"config", "credentials", "registry", "match", "resources"},
+    "importers": COMMON | {"config", "registry", "credentials.redact", "edit.document"},  # changes for edit/
+    "cli": COMMON | {"report", "resources", "config", "credentials", "registry", "edit", "probe", "render",
+                     "match", "serve", "importers", "cli"},
+    "main": COMMON | {"cli"},
+    "__main__": {"main"},
+}
+
+# Edges that exist today and are being removed (issue 7, colleague "net": the HTTP layer takes
+# a parsed address instead of an Account, and the probe returns results without rendering them).
+# Tighten by deleting the line once the edge is gone.
+KNOWN: set[tuple[str, str]] = {
+    ("registry", "config.model"),
+    ("probe", "report"),
+}
+
+# Only these write files; the accounts file is written by edit/ alone (others write their own
+# outputs through edit.atomic).
+WRITERS = {"edit"}
+
+
+def _unit(module: str) -> str:
+    """`halcfg.config.model` -> `config`; `halcfg.report` -> `report`; `halcfg` -> ``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield module, ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def _imports(tree: ast.Module, module: str) -> Iterator[str]:
+    """Every halcfg module `tree` imports, `from x import y` counted as x.y (y may be a module)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.split(".")[0] == "halcfg")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against this module's package
+                package = module.split(".")[: len(module.split(".")) - node.level + (module == "halcfg")]
+                base = ".".join([*package, *([node.module] if node.module else [])])
+            if base.split(".")[0] == "halcfg":
+                yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _within(target: str, rules: set[str]) -> bool:
+    return any(target == rule or target.startswith(rule + ".") for rule in rules)
+
+
+def _allowed(source: str, target: str) -> bool:
+    if target in ("", "__version__", source) or _within(target, {t for s, t in KNOWN if s == source}):
+        return True
+    rules = ALLOWED.get(source)
+    assert rules is not None, f"halcfg/{source} is not in tests/unit/test_layers.py's table: add its rule"
+    return _within(target, rules)
+
+
+def edges() -> set[tuple[str, str, str]]:
+    """(importing module, source unit, target as `unit.module...`) for every cross-unit import."""
+    out = set()
+    for module, tree in _modules():
+        source = _unit(module)
+        for imported in _imports(tree, module):
+            target = ".".join(imported.split(".")[1:])
+            if _unit(imported) != source:
+                out.add((module, source, target))
+    return out
+
+
+def test_every_import_points_down() -> None:
+    bad = sorted(f"{module} imports halcfg.{target}" for module, source, target in edges()
+                 if not _allowed(source, target))
+    assert bad == [], "forbidden edges (DESIGN.md Layout):\n" + "\n".join(bad)
+
+
+def test_known_edges_do_not_spread() -> None:
+    """A known edge is tolerated where it is, not copied: at most the modules that have it now."""
+    for source, target in KNOWN:
+        users = {module for module, s, t in edges() if s == source and (t == target or t.startswith(target + "."))}
+        assert len(users) <= 2, f"{source} -> {target} spreads to {sorted(users)}"
+
+
+_WRITE_CALLS = {"write_text", "write_bytes", "write_atomic"}
+
+
+def test_only_edit_writes_files() -> None:
+    """Outside edit/, nothing opens a file for writing: other stages write through edit.atomic."""
+    bad = []
+    for module, tree in _modules():
+        if _unit(module) in WRITERS:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
+            modes += [k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)]
+            if name in ("write_text", "write_bytes") or (
+                name == "open" and any(isinstance(m, str) and set(m) & set("wax+") for m in modes)):
+                bad.append(f"{module}:{node.lineno} {name}")
+    assert bad == [], "write through halcfg.edit.atomic instead:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(("source", "target"), [
+    ("registry", "config.model"), ("probe", "cli.app"), ("config", "edit.document"), ("match", "report"),
+])
+def test_the_table_forbids_what_the_design_forbids(source: str, target: str) -> None:
+    assert not _within(target, ALLOWED[source])

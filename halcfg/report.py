@@ -1,18 +1,32 @@
-"""Findings as text for people and JSON for machines: plain renderers of a list of findings."""
+"""Renderers of every stage's result: findings as text for people and JSON for machines, edits,
+account listings. Plain functions from results to text; stages never import this module."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+import os
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from halcfg.credentials.redact import hide_userinfo
+from halcfg.errors import UsageError
 from halcfg.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from halcfg.config.view import Listing
     from halcfg.importers.run import ImportResult
     from halcfg.probe.result import AccountResult, ProbeResult
 
 FORMATS = ("text", "json")
+
+
+def check_format(fmt: str, formats: Sequence[str]) -> str:
+    """`fmt` when it is one of `formats`; else the one usage error every command gives."""
+    if fmt not in formats:
+        raise UsageError(f"--format must be one of {', '.join(formats)}, not {fmt!r}")
+    return fmt
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -43,16 +57,37 @@ def printable_lines(text: str) -> str:
     return "\n".join(printable(line) for line in text.rstrip("\n").split("\n"))
 
 
-def render_text(findings: Iterable[Finding]) -> str:
-    """`file:line:col: error [code] message`, then the fix indented under it; control characters escaped."""
+_COLORS = {Severity.FATAL: "1;31", Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def color_wanted(stream: TextIO) -> bool:
+    """Colour on a terminal only, and never when NO_COLOR is set (https://no-color.org)."""
+    return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+def render_text(findings: Iterable[Finding], *, color: bool = False) -> str:
+    """`file:line:col: error [code] message`, then the fix indented under it; control characters
+    escaped; the severity coloured when `color`."""
     lines = []
     for finding in findings:
         where = finding.location.where()
         head = f"{where}: " if where else ""
-        lines.append(printable(f"{head}{finding.severity.name.lower()} [{finding.code}] {finding.message}"))
+        severity = finding.severity.name.lower()
+        if color:
+            severity = f"\x1b[{_COLORS[finding.severity]}m{severity}\x1b[0m"
+        lines.append(f"{printable(head)}{severity} {printable(f'[{finding.code}] {finding.message}')}")
         if finding.remediation:
             lines.append(f"    fix: {printable(finding.remediation)}")
     return "\n".join(lines)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 account`, `2 accounts`, `1 repository`, `3 repositories`."""
+    if count == 1:
+        return f"1 {noun}"
+    if nouns is None:
+        nouns = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{count} {nouns}"
 
 
 def render_json(findings: Iterable[Finding], **extra: Any) -> str:
@@ -74,7 +109,7 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 def summary(findings: Iterable[Finding]) -> str:
     """`1 error, 2 warnings`, or `no problems`."""
-    parts = [f"{n} {name.lower()}{'s' * (n != 1)}" for name, n in counts(findings).items() if n]
+    parts = [plural(n, name.lower()) for name, n in counts(findings).items() if n]
     return ", ".join(parts) if parts else "no problems"
 
 
@@ -88,9 +123,9 @@ class EditResult(Protocol):
     notes: list[str]
 
 
-def render_edit(result: EditResult, done: str) -> str:
+def render_edit(result: EditResult, done: str, *, color: bool = False) -> str:
     """The findings worth showing, then `done` or why nothing was written."""
-    lines = [render_text(result.findings)] if result.findings else []
+    lines = [render_text(result.findings, color=color)] if result.findings else []
     if result.refused_by_probe:
         lines.append("Not saved: the registry refused it (above); the file is unchanged. "
                      "To save it anyway, run the command again with --no-validate.")
@@ -156,7 +191,7 @@ def _probe_account_line(account: AccountResult) -> str:
             parts.append(f"catalog {account.catalog_size}")
         if account.tags:
             counts = [count for count in account.tags.values() if count is not None]
-            parts.append(f"{account.repositories_probed} repositories, {sum(counts)} tags")
+            parts.append(f"{plural(account.repositories_probed, 'repository')}, {plural(sum(counts), 'tag')}")
     elif account.endpoint is not None:
         parts.append("no v2 answer")
     if not account.complete:
@@ -164,6 +199,70 @@ def _probe_account_line(account: AccountResult) -> str:
     return f"{account.name}: {', '.join(parts)} ({account.duration:.2f} s)"
 
 
+# ---- accounts (`account get`, `account list`) --------------------------------------------------
+
+
+def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -> str:
+    from halcfg.config import view  # the accounts' renderers only: validate's path stays lean
+
+    data = view.masked(raw)
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    if fmt == "yaml":
+        return _yaml(data)
+    lines = [f"account {printable(str(data.get('name')))}" + (" (primary)" if primary else "")]
+    data.setdefault("address", f"{view.DEFAULT_ADDRESS} (default)")
+    data.setdefault("registryType", f"{view.registry_type(raw)} (from the address)")
+    lines += [f"  {printable(key)}: {printable(value)}" for key, value in _flatten(data) if key != "name"]
+    return "\n".join(lines)
+
+
+def render_list(listing: Listing, fmt: str) -> str:
+    from halcfg.config import view
+
+    accounts = listing.accounts
+    if fmt == "json":
+        return json.dumps([view.masked(a) for a in accounts], indent=2)
+    if fmt == "yaml":
+        return _yaml([view.masked(a) for a in accounts]) if accounts else "[]"
+    head = [] if listing.enabled else [f"Provider docker-registry is disabled: Spinnaker ignores these accounts "
+                                       f"(turn it on with `{view.ENABLE}`)."]
+    if not accounts:
+        return "\n".join([*head, f"No accounts in {listing.path}; add one with `halcfg account add`."])
+    primary = listing.primary
+    rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
+    for raw in accounts:
+        name = str(raw.get("name"))
+        row = (name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", view.DEFAULT_ADDRESS))),
+               view.registry_type(raw), view.credential(raw))
+        rows.append(tuple(printable(cell) for cell in row))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(head + [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        for row in rows
+    ])
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """`permissions.READ: a, b` lines: one line per setting, nested keys dotted."""
+    out: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            out += _flatten(value, f"{prefix}{key}.")
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            out.append((prefix + key, json.dumps(shown) if shown is None or isinstance(shown, bool) else str(shown)))
+    return out
+
+
+def _yaml(data: Any) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return textwrap.dedent(out.getvalue()).rstrip("\n")  # a top-level list starts at column 0
 def render_import(result: ImportResult) -> str:
     """What `halcfg import` did (or, with --dry-run, would do): one line per account, the notes,
     the check's findings, the secret files written and the diff; control characters escaped."""

@@ -16,15 +16,14 @@ import typer
 from halcfg import report
 from halcfg.cli import account_flags as flags
 from halcfg.cli.options import ConfigOption
-from halcfg.config import load as loader
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
-from halcfg.edit import accounts, document, secretfiles
-from halcfg.edit.document import AccountPatch
+from halcfg.edit.patch import AccountPatch
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
-app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True)
+app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 PROBE_TIMEOUT = 60.0  # seconds; an edit holds the file's lock while it probes
 
@@ -110,6 +109,8 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
         typer.echo(f"halcfg: probing account {account} at {address} (up to {values['timeout']:g} s; "
                    "--no-validate skips this)", err=True)
 
+    from halcfg.edit import accounts, secretfiles  # ruamel: only for the commands that edit
+
     def attempt(probe: bool) -> Any:
         return accounts.save_account(
             config_path(values["config"]), name, patch, adding=adding, password=password,
@@ -117,7 +118,7 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
 
     result = attempt(not values["no_validate"])
     if result.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
-        typer.echo(report.render_edit(result, ""))
+        typer.echo(report.render_edit(result, "", color=report.color_wanted(sys.stdout)))
         if typer.confirm("Save it anyway?", default=False, err=True):
             result = attempt(False)
     if not result.written and not result.refused:
@@ -127,7 +128,7 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
         password is not None and not values["inline_password"]) else ""
     done = (f"+ Added account {name}.{stored}" if adding
             else f"+ Edited account {name}: {', '.join(result.detail)}.{stored}")
-    typer.echo(report.render_edit(result, done))
+    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
     return EXIT_FINDINGS if result.refused else EXIT_OK
 
 
@@ -149,52 +150,27 @@ app.command("edit", cls=flags.HalyardCommand)(flags.command(_edit, _parameters(e
 @app.command("delete")
 def delete(name: Name, config: ConfigOption = None) -> None:
     """Remove an account, with the comment lines right above it."""
+    from halcfg.edit import accounts
+
     result = accounts.delete_account(config_path(config), name)
-    typer.echo(report.render_edit(result, "\n".join([f"- Deleted account {name}.", *result.detail])))
+    done = "\n".join([f"- Deleted account {name}.", *result.detail])
+    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
     raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
 
 
 @app.command("get")
 def get(name: Name, fmt: Format = "text", config: ConfigOption = None) -> None:
     """Show one account as written; passwords are masked."""
-    from halcfg.config.view import render_account
+    from halcfg.config import view
 
-    path, accounts, primary = _read(config, fmt)
-    raw = next((a for a in accounts if a.get("name") == name), None)
-    if raw is None:
-        raise document.unknown_account(path, name, [str(a.get("name")) for a in accounts])
-    typer.echo(render_account(raw, fmt, primary=name == primary))
+    listing = view.read_listing(config_path(config))
+    raw = listing.account(name)
+    typer.echo(report.render_account(raw, report.check_format(fmt, view.FORMATS), primary=name == listing.primary))
 
 
 @app.command("list")
 def list_(fmt: Format = "text", config: ConfigOption = None) -> None:
     """List the accounts (* marks the primary one); passwords are masked."""
-    from halcfg.config.view import render_list
+    from halcfg.config import view
 
-    path, accounts, primary = _read(config, fmt)
-    if not accounts and fmt == "text":
-        typer.echo(f"No accounts in {path}; add one with `halcfg account add`.")
-        return
-    typer.echo(render_list(accounts, fmt, primary=primary))
-
-
-def _read(config: str | None, fmt: str) -> tuple[Any, list[dict[str, Any]], str | None]:
-    """(path, raw account dicts, primary name) straight from the file, valid or not."""
-    from halcfg.config.view import FORMATS
-
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    path = config_path(config)
-    data: Any = loader.load(path).data
-    for key in ("providers", "dockerRegistry"):
-        data = data.get(key) if isinstance(data, dict) else None
-    data = data if isinstance(data, dict) else {}
-    accounts = data.get("accounts") or []
-    if not isinstance(accounts, list):
-        raise UsageError(f"{path}: providers.dockerRegistry.accounts is not a list (see `halcfg validate`)")
-    accounts = [a for a in accounts if isinstance(a, dict)]
-    primary = data.get("primaryAccount")
-    if primary is None and accounts:
-        primary = accounts[0].get("name")
-    return path, accounts, primary if isinstance(primary, str) else None
-
+    typer.echo(report.render_list(view.read_listing(config_path(config)), report.check_format(fmt, view.FORMATS)))

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand
 
 from halcfg.config.fields import FIELDS, Field
-from halcfg.edit.document import AccountPatch
+from halcfg.edit.patch import AccountPatch
 from halcfg.errors import UsageError
 
 PROMPT = "\0prompt"  # `--password` given no value; argv cannot hold NUL, so no typed value equals it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -14,13 +15,13 @@ from halcfg.edit.transaction import Result
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
-app = typer.Typer(help="Turn providers on and off.", no_args_is_help=True)
-docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True)
+app = typer.Typer(help="Turn providers on and off, and set their options.", no_args_is_help=True, rich_markup_mode=None)
+docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(docker_registry, name="docker-registry")
 
 
 def _report(result: Result[bool], done: str, same: str) -> int:
-    typer.echo(report.render_edit(result, done) if result.detail else same)
+    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)) if result.detail else same)
     return EXIT_FINDINGS if result.refused else EXIT_OK
 
 

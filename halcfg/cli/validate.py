@@ -9,22 +9,33 @@ forwards to the same `main`, so there is one definition of its flags.
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from halcfg.config.path import config_path
-from halcfg.errors import LoadError
+from halcfg.errors import LoadError, UsageError
 from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
 
 HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
 
 
+class _HelpStyle(argparse.RawDescriptionHelpFormatter):
+    """argparse's help laid out as the typer commands' is: `Usage:`, Arguments, Options."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="halcfg validate", description=HELP)
+    parser = argparse.ArgumentParser(prog="halcfg validate", usage="%(prog)s [OPTIONS] [FILE]...",
+                                     description="  " + HELP, formatter_class=_HelpStyle, add_help=False)
+    parser._positionals.title, parser._optionals.title = "Arguments", "Options"
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
                         help="accounts files (default: --config, $HALCFG_CONFIG or ./halcfg.yaml)")
-    parser.add_argument("-c", "--config", help="the accounts file, when no FILE is given")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument("-c", "--config", metavar="FILE", help="the accounts file, when no FILE is given")
+    parser.add_argument("--format", default="text", help="report format: text or json")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
+    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
     return parser
 
 
@@ -35,12 +46,19 @@ def main(argv: list[str]) -> int:
     except SystemExit as stop:  # argparse printed usage (or --help)
         return EXIT_USAGE if stop.code else EXIT_OK
     from halcfg import report
+
+    try:
+        report.check_format(options.format, report.FORMATS)
+    except UsageError as error:
+        print(f"halcfg: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     from halcfg.config.check import check_file
 
     files = options.files or [config_path(options.config)]
     findings: list[Finding] = []
     worst = EXIT_OK
     text_out = options.format == "text"
+    color = text_out and report.color_wanted(sys.stdout)
     for path in files:
         try:
             found = check_file(path, options.strict)
@@ -52,7 +70,7 @@ def main(argv: list[str]) -> int:
         worst = max(worst, exit_code(found, options.strict))
         if text_out:
             if found:
-                print(report.render_text(found))
+                print(report.render_text(found, color=color))
             if not options.quiet:
                 print(report.printable(f"{path}: {report.summary(found)}"))
     if not text_out:

@@ -5,13 +5,14 @@ Defaults are Halyard's, so an account reads the same here as in halconfig.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
+from halcfg.errors import UsageError
 from halcfg.registry.address import Address, AddressError, infer_registry_type, parse_address
 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
@@ -97,7 +98,7 @@ Account.__doc__ = "One account, typed; attributes are config.fields' entries in 
 @dataclass(frozen=True)
 class Config:
     path: Path  # the accounts file; relative paths inside it resolve against its folder
-    enabled: bool = False
+    enabled: bool | None = None  # providers.dockerRegistry.enabled; None when absent
     primary_account: str | None = None
     accounts: tuple[Account, ...] = ()
     names: tuple[str, ...] = ()  # every account name in the file, including accounts left out of `accounts`
@@ -115,6 +116,16 @@ class Config:
         if self.primary_account:
             return self.account(self.primary_account)
         return self.accounts[0] if self.accounts else None
+
+
+def unknown_account(path: Path, name: str, known: Iterable[str]) -> UsageError:
+    """The error every command gives for a name the file does not define, with the closest one."""
+    from difflib import get_close_matches
+
+    known = list(known)
+    close = get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
+    return UsageError(f"{path}: no account named {name!r}{hint}")
 
 
 def resolve_path(value: str, base_dir: Path) -> Path:
@@ -163,7 +174,7 @@ def build_config(path: Path, data: dict[str, Any], skip: Collection[int] = ()) -
     accounts = provider.get("accounts") or []
     return Config(
         path=path,
-        enabled=provider.get("enabled", False),
+        enabled=provider.get("enabled"),
         primary_account=provider.get("primaryAccount"),
         accounts=tuple(
             build_account(i, a) for i, a in enumerate(accounts) if isinstance(a, dict) and i not in skip

@@ -58,6 +58,17 @@ def primary_account(config: Config, strict: bool) -> Iterator[Finding]:
         )
 
 
+def provider_enabled(config: Config, strict: bool) -> Iterator[Finding]:
+    if config.enabled is False and config.names:
+        yield Finding(
+            Severity.INFO, "provider-disabled",
+            "provider docker-registry is disabled (enabled: false): Spinnaker ignores its accounts "
+            "and `halcfg probe` skips them unless they are named",
+            "halcfg provider docker-registry enable",
+            Location(path=f"{PROVIDER_PATH}.enabled"),
+        )
+
+
 def password_sources(config: Config, strict: bool) -> Iterator[Finding]:
     for account in config.accounts:
         sources = account.password_sources
@@ -325,7 +336,7 @@ def strip_whitespace_fix(path: Path) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    unique_names, primary_account, password_sources, inline_password, repositories,
+    provider_enabled, unique_names, primary_account, password_sources, inline_password, repositories,
     addresses, ecr_keys, files,
 )
 

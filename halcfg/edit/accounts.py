@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.edit import document, secretfiles, transaction
-from halcfg.edit.document import AccountPatch, Document
+from halcfg.edit.document import Document
+from halcfg.edit.patch import AccountPatch
 from halcfg.edit.transaction import Result
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,16 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from halcfg.config import load as loader
 from halcfg.config.fields import PASSWORD_SOURCES
 from halcfg.config.fields import order as key_order
-from halcfg.config.model import PROVIDER
+from halcfg.config.model import PROVIDER, unknown_account
 from halcfg.config.schema import schema_document
 from halcfg.edit import region
+from halcfg.edit.patch import AccountPatch, Path_
 from halcfg.edit.splice import indent, is_comment, is_filler, split_lines
 from halcfg.errors import LoadError, UsageError
 
 KEY_ORDER = key_order()  # where an edit inserts a key: Halyard's order, then halcfg's own
 PROVIDER_ORDER = ("enabled", "primaryAccount", "accounts")
 _FLOW_WIDTH = 72  # a new list of scalars is written [a, b] when it fits in this many columns
-
-Path_ = tuple[str, ...]  # a key path inside one account, e.g. ("permissions", "READ")
-
 
 def check_name(name: str) -> str:
     """`name` if the schema allows it as an account name; it also names the password file."""
@@ -146,14 +143,6 @@ def find_account(doc: Document, name: str) -> tuple[int, dict[str, Any]]:
     raise unknown_account(doc.path, name, names(doc))
 
 
-def unknown_account(path: Path, name: str, known: Iterable[str]) -> UsageError:
-    """The error for a name the file does not define, pointing at the closest one."""
-    known = list(known)
-    close = get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
-    return UsageError(f"{path}: no account named {name!r}{hint}")
-
-
 # ---- where an account's lines are -------------------------------------------------------------
 
 
@@ -164,8 +153,19 @@ class _Item:
     end: int  # the line after the item's body (its trailing blank lines and outer comments excluded)
 
 
+_OTHER_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")  # line breaks to libyaml, not to split_lines
+
+
+def _lines_agree(doc: Document) -> bool:
+    """Whether libyaml's line numbers are the text's "\n" lines (no lone CR, NEL, LS or PS)."""
+    return _OTHER_BREAKS.search(doc.original) is None
+
+
 def _items(doc: Document) -> list[Any] | None:
-    """libyaml's start marks of the accounts' items, or None when there is no accounts list."""
+    """libyaml's start marks of the accounts' items, or None when there is no accounts list (or
+    its line numbers cannot be trusted)."""
+    if not _lines_agree(doc):
+        return None
     block = provider(doc)
     items = None if block is None else block.get("accounts")
     return doc.parsed.marks.get(id(items)) if isinstance(items, list) else None
@@ -194,6 +194,8 @@ def _item(doc: Document, lines: list[str], index: int) -> _Item | None:
 
 def _dash(lines: list[str], mark: Any) -> tuple[int, int] | None:
     """(line, column) of the `-` before the item that starts at `mark`."""
+    if mark.line >= len(lines):
+        return None
     head = lines[mark.line][: mark.column].rstrip()
     if head.endswith("-") and not head[:-1].strip():
         return mark.line, len(head) - 1
@@ -217,18 +219,6 @@ def _lines(doc: Document) -> list[str]:
 
 
 # ---- edits ------------------------------------------------------------------------------------
-
-
-@dataclass
-class AccountPatch:
-    """What `account add|edit` asks for, in file keys; anything not named stays as it is."""
-
-    values: dict[Path_, Any] = field(default_factory=dict)  # None removes the key
-    add: dict[Path_, list[str]] = field(default_factory=dict)  # items appended to a list
-    remove: dict[Path_, list[str]] = field(default_factory=dict)  # items taken out of a list
-
-    def sets_password_source(self) -> bool:
-        return any(path[0] in PASSWORD_SOURCES and value is not None for path, value in self.values.items())
 
 
 def add_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, list[str]]:
@@ -326,7 +316,7 @@ def _drop_key_line(doc: Document, text: str, key: str, before: int) -> str:
     line, when it is one line; else through the whole file's tree."""
     line = doc.parsed.locate((*PROVIDER, key), key=True)
     lines = split_lines(text)
-    if line is not None and line[0] - 1 < before and re.fullmatch(
+    if line is not None and line[0] - 1 < before and _lines_agree(doc) and re.fullmatch(
             rf"\s*{key}:\s*[\w.-]+\s*(#.*)?", lines[line[0] - 1].rstrip("\r\n")):
         return "".join(lines[: line[0] - 1] + lines[line[0]:])
 
@@ -384,7 +374,7 @@ def _replace_scalar(doc: Document, key: str, value: bool | str) -> str | None:
     """The text with the one-line scalar value of the provider's `key` replaced, in the quoting
     it had; None when the value is not a plain one-line scalar."""
     where = doc.parsed.locate((*PROVIDER, key), key=True)
-    if where is None:
+    if where is None or not _lines_agree(doc):
         return None
     lines = split_lines(doc.original)
     line = lines[where[0] - 1]

@@ -29,6 +29,8 @@ def gate(config: Config, offline: list[Finding], names: Sequence[str] | None) ->
     fail, the names of the accounts to probe). An account the offline check fails would only
     fail again, less clearly, against its registry."""
     wanted = {account.name for account in select_accounts(config, names)} if names else None
+    if wanted is None and config.enabled is False:  # a disabled provider: the offline check says so
+        return offline, []
     if wanted is not None:
         offline = [f for f in offline if f.location.account is None or f.location.account in wanted]
     blocked = {f.location.account for f in offline if f.severity >= Severity.ERROR and f.location.account}

@@ -104,4 +104,6 @@ def infer_registry_type(host: str) -> str:
         return "quay"
     if host == "ghcr.io":
         return "ghcr"
+    if host.endswith(".jfrog.io"):  # JFrog's cloud Artifactory: <server>.jfrog.io, <repo>-<server>.jfrog.io
+        return "artifactory"
     return "other"

@@ -280,6 +280,24 @@ def test_password_at_file_is_drones_spelling_of_password_file(tmp_path: Path) ->
     assert "@token" not in path.read_text() and CANARY not in result.stdout + result.stderr
 
 
+def test_jfrog_io_is_artifactory(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "jf", "--address", "acme.jfrog.io", "--no-validate", "-c", path)
+    assert "  registryType: artifactory (from the address)" in ok("account", "get", "jf", "-c", path)
+    assert "jf *  acme.jfrog.io  artifactory  anonymous" in ok("account", "list", "-c", path)
+
+
+def test_the_same_error_reads_the_same_in_every_command(example: Path) -> None:
+    for args in (("account", "get", "gcrr"), ("account", "edit", "gcrr", "--username", "x"),
+                 ("account", "delete", "gcrr"), ("provider", "docker-registry", "edit", "--primary-account", "gcrr")):
+        error = usage_error(*args, "-c", example)
+        assert error == f"halcfg: error: {example}: no account named 'gcrr'; did you mean 'gcr'?", args
+    for args, formats in ((("account", "list"), "text, json, yaml"), (("account", "get", "gcr"), "text, json, yaml"),
+                          (("validate",), "text, json")):
+        error = usage_error(*args, "--format", "xml", "-c", example)
+        assert error == f"halcfg: error: --format must be one of {formats}, not 'xml'", args
+
+
 def test_add_and_remove_items(example: Path) -> None:
     ok("account", "edit", "harbor", "--add-repository", "payments/api", "--add-read-permission", "qa",
        "--remove-read-permission", "payments-dev", "--remove-write-permission", "payments-ops",

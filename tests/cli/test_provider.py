@@ -44,3 +44,31 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
         f"halcfg: error: {odd}:3:3: dockerRegistry is not a mapping; fix it by hand (see `halcfg validate`)\n"
     )
     assert odd.read_text() == "version: 1\nproviders:\n  dockerRegistry: 5\n"
+
+
+def test_primary_account_is_set_on_its_line_and_checked(example: Path) -> None:
+    before = example.read_bytes()
+    out = run_cli("provider", "docker-registry", "edit", "--primary-account", "quay", "-c", example)
+    assert (out.returncode, out.stdout) == (0, "+ Provider docker-registry: primaryAccount quay.\n")
+    assert example.read_bytes() == before.replace(b"primaryAccount: dockerhub\n", b"primaryAccount: quay\n")
+    again = run_cli("provider", "docker-registry", "edit", "--primary-account", "quay", "-c", example)
+    assert (again.returncode, again.stdout) == (
+        0, "Provider docker-registry's primaryAccount is already quay; unchanged.\n")
+    unknown = run_cli("provider", "docker-registry", "edit", "--primary-account", "qauy", "-c", example)
+    assert unknown.returncode == 2
+    assert unknown.stderr == f"halcfg: error: {example}: no account named 'qauy'; did you mean 'quay'?\n"
+    assert run_cli("provider", "docker-registry", "edit", "--primary-account", "", "-c", example).returncode == 0
+    assert example.read_bytes() == before.replace(b"    primaryAccount: dockerhub\n", b"")
+    assert run_cli("provider", "docker-registry", "edit", "-c", example).stderr.endswith("No changes supplied.\n")
+
+
+def test_a_disabled_provider_is_visible_and_not_probed(example: Path) -> None:
+    run_cli("provider", "docker-registry", "disable", "-c", example)
+    listed = run_cli("account", "list", "-c", example).stdout
+    assert listed.startswith("Provider docker-registry is disabled: Spinnaker ignores these accounts")
+    checked = run_cli("validate", "-c", example).stdout
+    assert "info [provider-disabled] provider docker-registry is disabled" in checked
+    assert "fix: halcfg provider docker-registry enable" in checked
+    probed = run_cli("probe", "-c", example, "--timeout", "5")
+    assert "[provider-disabled]" in probed.stdout
+    assert "registry-unreachable" not in probed.stdout and "probe-skipped" not in probed.stdout

@@ -15,15 +15,16 @@ import pytest
 from tests.support.cli import REPO
 
 PACKAGE = REPO / "halcfg"
-COMMON = {"errors", "findings"}  # the common language every layer may speak
+COMMON = {"errors", "findings", "regularfile"}  # the common language and bounded reads, for every layer
 
 # unit -> what it may import: units (a stage folder or a top-level module) or single modules
 # (`edit.atomic`). The package root (`halcfg.__version__`) is open to everyone.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "regularfile": {"errors"},
     "findings": set(),
     "resources": set(),
-    "report": COMMON,  # renders results; stages never import it
+    "report": COMMON | {"config", "credentials.redact"},  # renders every stage's results; stages never import it
     "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
     "config": COMMON | {"resources", "registry.address", "credentials.redact"},
     "credentials": COMMON | {"config", "registry", "edit.atomic"},  # edit.atomic: its token cache file

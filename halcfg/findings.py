@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -16,6 +17,23 @@ class Severity(IntEnum):
     FATAL = 3
 
 
+KeyPath = tuple[str | int, ...]  # where a value is in the document, until a reporter spells it
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def format_path(parts: KeyPath) -> str:
+    """The JSON path of `parts`, as reports spell it: `$.providers.dockerRegistry.accounts[0].name`."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    return out
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a finding points: a place in a file, an account, a JSON path; any may be absent."""
@@ -24,7 +42,7 @@ class Location:
     line: int | None = None  # 1-based
     col: int | None = None  # 1-based
     account: str | None = None
-    path: str | None = None  # JSON path, e.g. $.providers.dockerRegistry.accounts[0].name
+    path: KeyPath | None = None  # keys and indexes, e.g. ("providers", "dockerRegistry", "accounts", 0, "name")
 
     def where(self) -> str:
         """`file:line:col`, as much of it as is known."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from halcfg.credentials.redact import hide_userinfo
 from halcfg.errors import UsageError
-from halcfg.findings import Finding, Severity
+from halcfg.findings import Finding, Severity, format_path
 
 if TYPE_CHECKING:
     from halcfg.config.view import Listing
@@ -40,7 +40,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "line": where.line,
         "col": where.col,
         "account": where.account,
-        "path": where.path,
+        "path": None if where.path is None else format_path(where.path),
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from halcfg.config.load import Document, load, parse
@@ -12,29 +11,6 @@ from halcfg.config.schema import SchemaError, halcfg_validator
 from halcfg.findings import Finding, Location, Severity
 
 PRIMARY = (*PROVIDER, "primaryAccount")
-_PATH_PART = re.compile(r"\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-
-
-def format_path(parts: tuple[str | int, ...]) -> str:
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.fullmatch(part):
-            out += f".{part}"
-        else:
-            out += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
-    return out
-
-
-def parse_path(path: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for name, index, quoted in _PATH_PART.findall(path[1:]):
-        parts.append(int(index) if index else name or re.sub(r"\\(.)", r"\1", quoted))
-    return parts
-
-
 def _schema_finding(error: SchemaError, document: Document) -> Finding:
     parts = error.path
     account = None
@@ -45,15 +21,29 @@ def _schema_finding(error: SchemaError, document: Document) -> Finding:
     line, col = document.locate(parts, key=error.at_key) or (None, None)
     prefix = f"account {account!r}: " if account else ""
     return Finding(
-        Severity.ERROR, f"schema-{error.keyword}", prefix + error.message, error.hint,
-        Location(str(document.path), line, col, account, format_path(parts)),
+        Severity.ERROR, f"schema-{error.keyword}", prefix + error.message, _fix(error),
+        Location(str(document.path), line, col, account, parts),
     )
+
+
+def _fix(error: SchemaError) -> str:
+    """What to do about a schema error: an action, with the field's description as its guide."""
+    if error.keyword in ("required", "const"):
+        return error.hint  # already "add KEY: ..." / "set KEY: VALUE"
+    key = next((part for part in reversed(error.path) if isinstance(part, str)), "the document")
+    if error.keyword == "additionalProperties":
+        return f"delete {key!r}, or rename it to one of the {error.hint}"
+    if error.keyword == "uniqueItems":
+        return f"delete the repeated item from {key}"
+    if error.keyword == "enum":
+        return f"set {key} to one of the values listed"
+    return f"change {key}" + (f" to what it takes: {error.hint}" if error.hint else "")
 
 
 def place(finding: Finding, document: Document) -> Finding:
     """The finding with `file:line:col` filled in from its JSON path."""
     where = finding.location
-    line, col = document.locate(parse_path(where.path or "$"), key=True) or (None, None)
+    line, col = document.locate(where.path or (), key=True) or (None, None)
     return Finding(
         finding.severity, finding.code, finding.message, finding.remediation,
         Location(str(document.path), line, col, where.account, where.path),

@@ -17,7 +17,6 @@ from halcfg.registry.address import Address, AddressError, infer_registry_type, 
 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
 ACCOUNTS = (*PROVIDER, "accounts")
-ACCOUNTS_PATH = "$." + ".".join(ACCOUNTS)
 
 _TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...]}
 
@@ -56,8 +55,9 @@ class _AccountMethods:
     raw: dict[str, Any]
 
     @property
-    def json_path(self) -> str:
-        return f"{ACCOUNTS_PATH}[{self.index}]"
+    def key_path(self) -> tuple[str | int, ...]:
+        """Where the account is in the document: ("providers", "dockerRegistry", "accounts", index)."""
+        return (*ACCOUNTS, self.index)
 
     @cached_property
     def parsed_address(self) -> Address:
@@ -126,6 +126,12 @@ def unknown_account(path: Path, name: str, known: Iterable[str]) -> UsageError:
     close = get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
     return UsageError(f"{path}: no account named {name!r}{hint}")
+
+
+# One problem, one code and one fix wherever it is found: validate (config/rules.py) and the
+# places a password is read (credentials/resolve.py) say the same.
+MISSING_FILE_FIX = "create the file, or fix the path (relative paths start at the accounts file's folder)"
+EMPTY_FILE_FIX = "write the password or token into it, with no trailing newline"
 
 
 def resolve_path(value: str, base_dir: Path) -> Path:

@@ -13,20 +13,19 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from halcfg.config.model import Account, Config, resolve_path
+from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, PROVIDER, Account, Config, resolve_path
 from halcfg.config.references import is_secret_reference
 from halcfg.findings import Finding, Location, Severity
 from halcfg.registry.address import AddressError, CredentialsInAddress, ecr_parts, registry_key
 
 Rule = Callable[[Config, bool], Iterator[Finding]]
 
-PROVIDER_PATH = "$.providers.dockerRegistry"
 NO_CATALOG = {"dockerhub": "Docker Hub", "ghcr": "GHCR"}
 ECR_MAX_PAGE = 1000
 
 
 def _at(account: Account, key: str | None = None) -> Location:
-    path = account.json_path if key is None else f"{account.json_path}.{key}"
+    path = account.key_path if key is None else (*account.key_path, *key.split("."))
     return Location(account=account.name, path=path)
 
 
@@ -54,7 +53,7 @@ def primary_account(config: Config, strict: bool) -> Iterator[Finding]:
             Severity.ERROR, "primary-account",
             f"primaryAccount {config.primary_account!r} names no account",
             f"set it to one of the account names ({names}), or remove it to use the first account",
-            Location(path=f"{PROVIDER_PATH}.primaryAccount"),
+            Location(path=(*PROVIDER, "primaryAccount")),
         )
 
 
@@ -65,7 +64,7 @@ def provider_enabled(config: Config, strict: bool) -> Iterator[Finding]:
             "provider docker-registry is disabled (enabled: false): Spinnaker ignores its accounts "
             "and `halcfg probe` skips them unless they are named",
             "halcfg provider docker-registry enable",
-            Location(path=f"{PROVIDER_PATH}.enabled"),
+            Location(path=(*PROVIDER, "enabled")),
         )
 
 
@@ -272,8 +271,7 @@ def _file(
         content, mode = _read(path, SECRET_FILE_MAX if secret else CA_FILE_MAX, reads)
     except FileNotFoundError:
         yield _finding(
-            Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})",
-            "create the file, or fix the path (relative paths start at the accounts file's folder)",
+            Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})", MISSING_FILE_FIX,
         )
         return
     except (regularfile.NotRegularFile, regularfile.FileTooLarge) as error:
@@ -302,8 +300,7 @@ def _file(
         yield from _open_to_others(account, key, "its folder secrets/", folder, folder_mode, 0o700)
     if not content.strip():
         yield _finding(
-            Severity.WARNING, "file-empty", account, key, f"{key} {value!r} is empty",
-            "write the password or token into it, with no trailing newline",
+            Severity.WARNING, "file-empty", account, key, f"{key} {value!r} is empty", EMPTY_FILE_FIX,
         )
     elif content != content.rstrip():
         yield _finding(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from halcfg.config.model import Account, resolve_path
+from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, Account, resolve_path
 from halcfg.config.references import is_secret_reference
 from halcfg.credentials.redact import credential_secrets, redact
 from halcfg.findings import Severity
@@ -84,18 +84,16 @@ def read_password_file(name: str, base_dir: Path) -> str:
     try:
         text = regularfile.read(path, PASSWORD_FILE_MAX).decode("utf-8")  # as they are: no newline translation
     except FileNotFoundError:
-        raise CredentialError(
-            "password-file-missing", f"passwordFile {name} does not exist ({path})",
-            "Create the file or fix the path; relative paths start at the accounts file's folder.",
-        ) from None
+        message = f"passwordFile {name!r} does not exist ({path})"
+        raise CredentialError("file-missing", message, MISSING_FILE_FIX) from None
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise CredentialError(
-            "password-file-unreadable", f"passwordFile {name} cannot be read: {reason}",
+            "file-unreadable", f"passwordFile {name!r} cannot be read: {reason}",
             "Make the file readable by the user running halcfg (and keep it 0600).",
         ) from None
     if not text:
-        raise CredentialError("password-file-empty", f"passwordFile {name} is empty", "Write the password into it.")
+        raise CredentialError("file-empty", f"passwordFile {name!r} is empty", EMPTY_FILE_FIX)
     return text
 
 

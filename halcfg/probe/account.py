@@ -226,7 +226,7 @@ class AccountProbe:
                 self.result.findings.append(self._finding(severity, code, message, remediation))
 
     def _finding(self, severity: Severity, code: str, message: str, remediation: str) -> Finding:
-        location = Location(file=str(self.config.path), account=self.account.name, path=self.account.json_path)
+        location = Location(file=str(self.config.path), account=self.account.name, path=self.account.key_path)
         message = f"account {self.account.name!r}: {message}"
         secrets = [*self.secrets, *(self.auth.issued if self.auth else ())]
         return Finding(severity, code, redact(message, secrets), redact(remediation, secrets), location)

@@ -77,9 +77,10 @@ def classify(error: Exception, kind: str, repository: str | None, listed: bool) 
     if kind == "catalog" and (error.status in (401, 403, 404, 405) or error.code in _CATALOG_UNAVAILABLE):
         return Severity.ERROR, "catalog-unavailable", f"catalog unsupported or forbidden: {text}", _LIST_EXPLICITLY
     if kind == "repository" and (error.code == "NAME_UNKNOWN" or error.status == 404):
-        return (Severity.ERROR, "repository-unknown", f"repository {repository} does not exist: {text}",
-                "Fix the name in `repositories:` (one-part Docker Hub names mean library/<name>); "
-                "distribution also answers NAME_UNKNOWN for a repository holding only untagged images.")
+        # a warning (an error under --strict): accounts are often registered before the first push
+        return (Severity.WARNING, "repository-unknown", f"repository {repository} does not exist (yet): {text}",
+                "Push to it, or fix the name in `repositories:` (one-part Docker Hub names mean "
+                "library/<name>); distribution also answers NAME_UNKNOWN for a repository holding only untagged images.")
     if kind == "repository" and (error.status in (401, 403) or error.code in _DENIED):
         where = "listed in `repositories:`" if listed else "from the catalog"
         return (Severity.ERROR, "repository-denied", f"access to {repository} ({where}) denied: {text}",

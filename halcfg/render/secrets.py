@@ -68,7 +68,7 @@ class SecretResolver:
             return error
 
     def _record(self, account: Account, outcome: Credential | CredentialError) -> None:
-        where = Location(account=account.name, path=account.json_path)
+        where = Location(account=account.name, path=account.key_path)
         if isinstance(outcome, CredentialError):
             self._done[account.name] = None
             self.findings.append(Finding(

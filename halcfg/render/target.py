@@ -53,7 +53,7 @@ class Job:
         return self.resolver.get(account)
 
     def finding(self, severity: Severity, code: str, account: Account | None, message: str, fix: str = "") -> None:
-        where = Location(account=account.name, path=account.json_path) if account else Location()
+        where = Location(account=account.name, path=account.key_path) if account else Location()
         prefix = f"account {account.name!r}: " if account else ""
         self.findings.append(Finding(severity, code, prefix + message, fix, where))
 

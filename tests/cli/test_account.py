@@ -212,6 +212,12 @@ def test_add_probes_the_new_account(tmp_path: Path, basic_registry) -> None:
     wrong = run_cli("account", "edit", "basic", "--password-stdin", "-c", path, input="wrong-password")
     assert wrong.returncode == 1
     assert (tmp_path / "secrets" / "basic.password").read_text() == BASIC_PASSWORD  # put back
+    # a repository not pushed yet is a warning: the account is saved (probe --strict fails on it)
+    out = ok("account", "edit", "basic", "--add-repository", "team/not-yet", "-c", path)
+    assert "warning [repository-unknown] account 'basic': repository team/not-yet does not exist (yet)" in out
+    assert out.endswith("+ Edited account basic: repositories.\n")
+    assert run_cli("probe", "-c", path).returncode == 0
+    assert run_cli("probe", "--strict", "-c", path).returncode == 1
 
 
 # ---- edit ---------------------------------------------------------------------------------------

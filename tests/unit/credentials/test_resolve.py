@@ -41,7 +41,7 @@ def test_password_file_expands_home(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_password_file_missing_or_empty(tmp_path: Path) -> None:
     with pytest.raises(CredentialError) as caught:
         resolve(account(password_file="nope.txt"), tmp_path)
-    assert caught.value.code == "password-file-missing"
+    assert caught.value.code == "file-missing"
     assert str(tmp_path / "nope.txt") in caught.value.message
     (tmp_path / "empty").write_text("")
     with pytest.raises(CredentialError, match="is empty"):

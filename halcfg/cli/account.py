@@ -15,7 +15,7 @@ import typer
 
 from halcfg import report
 from halcfg.cli import account_flags as flags
-from halcfg.cli.options import ConfigOption
+from halcfg.cli.options import ConfigOption, Group
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
 from halcfg.edit.patch import AccountPatch
@@ -23,7 +23,7 @@ from halcfg.errors import UsageError
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
 app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True,
-                  rich_markup_mode=None)
+                  rich_markup_mode=None, cls=Group)
 
 PROBE_TIMEOUT = 60.0  # seconds; an edit holds the file's lock while it probes
 

@@ -17,9 +17,9 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from halcfg import __version__
+from halcfg.cli.options import Group
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE
 
@@ -42,7 +42,7 @@ COMPLETE_VAR = "_HALCFG_COMPLETE"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(Group):
     """A group that imports a command's module only when that command is asked for."""
 
     def list_commands(self, ctx: Any) -> list[str]:

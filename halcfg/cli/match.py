@@ -27,8 +27,7 @@ def register(app: typer.Typer) -> None:
 
         if policy not in POLICIES:
             raise typer.BadParameter("must be drone or kubelet", param_hint="--policy")
-        if fmt not in ("text", "json"):
-            raise typer.BadParameter("must be text or json", param_hint="--format")
+        report.check_format(fmt, ("text", "json"))
         result = match_file(config_path(config), images, policy)
         typer.echo(report.render_matches(result.matches, fmt))
         if fmt == "text" and result.findings:

@@ -29,8 +29,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check each account against its registry's v2 API: reachable, credentials accepted,
         catalog readable, repositories known and tagged."""
-        if fmt not in ("text", "json"):
-            raise typer.BadParameter("must be text or json", param_hint="--format")
+        from halcfg.report import check_format
+
+        check_format(fmt, ("text", "json"))
         raise typer.Exit(run(config_path(config), names or [], fmt, concurrency, timeout, strict))
 
 

@@ -8,15 +8,17 @@ from typing import Annotated
 import typer
 
 from halcfg import report
-from halcfg.cli.options import ConfigOption
+from halcfg.cli.options import ConfigOption, Group
 from halcfg.config.path import config_path
 from halcfg.edit import accounts
 from halcfg.edit.transaction import Result
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_FINDINGS, EXIT_OK
 
-app = typer.Typer(help="Turn providers on and off, and set their options.", no_args_is_help=True, rich_markup_mode=None)
-docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(help="Turn providers on and off, and set their options.", no_args_is_help=True, rich_markup_mode=None,
+                  cls=Group)
+docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_help=True, rich_markup_mode=None,
+                              cls=Group)
 app.add_typer(docker_registry, name="docker-registry")
 
 

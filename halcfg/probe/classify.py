@@ -80,7 +80,8 @@ def classify(error: Exception, kind: str, repository: str | None, listed: bool) 
         # a warning (an error under --strict): accounts are often registered before the first push
         return (Severity.WARNING, "repository-unknown", f"repository {repository} does not exist (yet): {text}",
                 "Push to it, or fix the name in `repositories:` (one-part Docker Hub names mean "
-                "library/<name>); distribution also answers NAME_UNKNOWN for a repository holding only untagged images.")
+                "library/<name>); distribution also answers NAME_UNKNOWN for a repository holding only "
+                "untagged images.")
     if kind == "repository" and (error.status in (401, 403) or error.code in _DENIED):
         where = "listed in `repositories:`" if listed else "from the catalog"
         return (Severity.ERROR, "repository-denied", f"access to {repository} ({where}) denied: {text}",

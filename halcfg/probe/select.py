@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from halcfg.config.model import Account, Config
-from halcfg.errors import UsageError
+from halcfg.config.model import Account, Config, unknown_account
 from halcfg.findings import Finding, Location, Severity
 
 
@@ -17,9 +16,7 @@ def select_accounts(config: Config, names: Sequence[str] | None) -> list[Account
     known = config.names or tuple(a.name for a in config.accounts)
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise UsageError(
-            f"no account named {', '.join(unknown)} in {config.path} (accounts: {', '.join(known) or 'none'})"
-        )
+        raise unknown_account(config.path, unknown[0], known)  # the same words as every command
     wanted = set(names)
     return [account for account in config.accounts if account.name in wanted]
 

@@ -295,11 +295,13 @@ def test_jfrog_io_is_artifactory(tmp_path: Path) -> None:
 
 def test_the_same_error_reads_the_same_in_every_command(example: Path) -> None:
     for args in (("account", "get", "gcrr"), ("account", "edit", "gcrr", "--username", "x"),
-                 ("account", "delete", "gcrr"), ("provider", "docker-registry", "edit", "--primary-account", "gcrr")):
+                 ("account", "delete", "gcrr"), ("provider", "docker-registry", "edit", "--primary-account", "gcrr"),
+                 ("probe", "gcrr")):
         error = usage_error(*args, "-c", example)
         assert error == f"halcfg: error: {example}: no account named 'gcrr'; did you mean 'gcr'?", args
     for args, formats in ((("account", "list"), "text, json, yaml"), (("account", "get", "gcr"), "text, json, yaml"),
-                          (("validate",), "text, json")):
+                          (("validate",), "text, json"), (("probe",), "text, json"),
+                          (("match", "nginx"), "text, json")):
         error = usage_error(*args, "--format", "xml", "-c", example)
         assert error == f"halcfg: error: --format must be one of {formats}, not 'xml'", args
 

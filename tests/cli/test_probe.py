@@ -182,7 +182,7 @@ def test_names_select_accounts_and_unknown_names_are_usage_errors(tmp_path: Path
     assert [a["name"] for a in report["accounts"]] == ["anon"]
     result = run_cli("probe", "-c", path, "nope")
     assert result.returncode == 2
-    assert "no account named nope" in result.stderr
+    assert "no account named 'nope'" in result.stderr
 
 
 def test_offline_errors_skip_the_account(tmp_path: Path, anon_registry) -> None:

@@ -52,6 +52,12 @@ def test_top_level_help_lists_every_command_in_full() -> None:
         assert f"{name} {description}" in out
 
 
+def test_group_listings_are_not_cut_off() -> None:
+    out = " ".join(ok("account", "-h").split())
+    assert "add Add an account (creating the accounts file if there is none), then probe it." in out
+    assert "...," not in out and "... " not in out.split("Commands:")[1]
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts(shell: str) -> None:
     script = ok("completion", shell)

@@ -38,7 +38,7 @@ from halcfg.registry.errors import (
         (RegistryError("x", code="LINK_LOOP"), "catalog", Severity.ERROR, "pagination-broken"),
         (RegistryError("x", code="MALFORMED"), "catalog", Severity.ERROR, "registry-error"),
         (RegistryError("x", status=403, code="DENIED"), "catalog", Severity.ERROR, "catalog-unavailable"),
-        (RegistryError("x", status=404, code="NAME_UNKNOWN"), "repository", Severity.ERROR, "repository-unknown"),
+        (RegistryError("x", status=404, code="NAME_UNKNOWN"), "repository", Severity.WARNING, "repository-unknown"),
         (RegistryError("x", status=403, code="DENIED"), "repository", Severity.ERROR, "repository-denied"),
         (RegistryError("x", status=500), "repository", Severity.ERROR, "registry-error"),
         (ValueError("bug"), "account", Severity.ERROR, "probe-failed"),

@@ -25,7 +25,7 @@ def test_select_in_file_order_and_unknown_names() -> None:
     c = config("a", "b", "c")
     assert [a.name for a in select_accounts(c, ["c", "a"])] == ["a", "c"]
     assert [a.name for a in select_accounts(c, None)] == ["a", "b", "c"]
-    with pytest.raises(UsageError, match="no account named nope"):
+    with pytest.raises(UsageError, match="no account named 'nope'"):
         select_accounts(c, ["nope"])
 
 

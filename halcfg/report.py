@@ -147,7 +147,7 @@ def render_matches(matches: Iterable[Any], fmt: str) -> str:
     return "\n".join(lines)
 
 
-def render_probe(result: ProbeResult, fmt: str, exit_code: int) -> str:
+def render_probe(result: ProbeResult, fmt: str, exit_code: int, *, color: bool = False) -> str:
     """A probe run: one line per account, then the findings and a summary; or all of it as JSON."""
     findings = result.findings
     if fmt == "json":
@@ -156,7 +156,7 @@ def render_probe(result: ProbeResult, fmt: str, exit_code: int) -> str:
                            durationMs=round(result.duration * 1000))
     lines = [printable(_probe_account_line(account)) for account in result.accounts]
     if findings:
-        lines.append(render_text(findings))
+        lines.append(render_text(findings, color=color))
     lines.append(f"{result.path}: {summary(findings)}")
     return "\n".join(lines)
 

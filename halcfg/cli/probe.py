@@ -47,7 +47,7 @@ def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float
         if progress is not None:
             progress.clear()
     code = exit_code(result.findings, strict)
-    typer.echo(report.render_probe(result, fmt, code))
+    typer.echo(report.render_probe(result, fmt, code, color=report.color_wanted(sys.stdout)))
     return code
 
 

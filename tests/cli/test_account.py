@@ -95,6 +95,36 @@ def test_bare_password_prompts_hidden_on_a_terminal(tmp_path: Path) -> None:
     assert (tmp_path / "secrets" / "hub.password").read_text() == CANARY
 
 
+def test_a_refused_add_on_a_terminal_offers_to_save_anyway(tmp_path: Path, free_port: int) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: halcfg on a terminal, and never back into pytest
+        try:
+            os.chdir(tmp_path)
+            os.environ["PYTHONPATH"] = str(REPO)
+            os.execv(sys.executable, [sys.executable, "-m", "halcfg", "account", "add", "down", "--address",
+                                      f"127.0.0.1:{free_port}", "--plain-http", "--timeout", "5"])
+        finally:
+            os._exit(127)
+    seen, answered, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if b"Save it anyway? [y/N]" in seen and not answered:
+            os.write(fd, b"y\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"probing account down at 127.0.0.1:" in seen and b"[registry-unreachable]" in seen
+    assert b"+ Added account down." in seen
+    assert "name: down" in (tmp_path / "halcfg.yaml").read_text()
+
+
 @pytest.mark.parametrize(
     "spelling",
     [

@@ -4,19 +4,15 @@ meanings, secrets kept out of the file and out of every output, clear errors."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import stat
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support import BASIC_PASSWORD, BASIC_USER
-from tests.support.cli import REPO, run_cli
+from tests.support.cli import run_cli
 from tests.support.cli import run_ok as ok
+from tests.support.terminal import on_a_terminal
 
 CANARY = "CANARY-s3cr3t-7f3a"
 
@@ -64,62 +60,18 @@ def test_halyards_command_line_works_and_keeps_the_password_out_of_the_file(tmp_
 
 
 def test_bare_password_prompts_hidden_on_a_terminal(tmp_path: Path) -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: halcfg on a terminal, and never back into pytest
-        try:
-            os.chdir(tmp_path)
-            os.environ["PYTHONPATH"] = str(REPO)
-            os.environ.pop("HALCFG_CONFIG", None)
-            os.execv(sys.executable, [sys.executable, "-m", "halcfg", "account", "add", "hub", "--address",
-                                      "index.docker.io", "--password", "--no-validate"])
-        finally:
-            os._exit(127)
-    seen, typed, deadline = b"", False, time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if b"Password: " in seen and not typed:
-            time.sleep(0.5)  # let getpass turn echo off (and flush input) before typing
-            os.write(fd, CANARY.encode() + b"\n")
-            typed = True
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+    code, seen = on_a_terminal("account", "add", "hub", "--address", "index.docker.io", "--password",
+                               "--no-validate", cwd=tmp_path, answers={b"Password: ": CANARY.encode() + b"\n"})
+    assert code == 0, seen
     assert b"+ Added account hub." in seen
     assert CANARY.encode() not in seen  # not echoed
     assert (tmp_path / "secrets" / "hub.password").read_text() == CANARY
 
 
 def test_a_refused_add_on_a_terminal_offers_to_save_anyway(tmp_path: Path, free_port: int) -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: halcfg on a terminal, and never back into pytest
-        try:
-            os.chdir(tmp_path)
-            os.environ["PYTHONPATH"] = str(REPO)
-            os.execv(sys.executable, [sys.executable, "-m", "halcfg", "account", "add", "down", "--address",
-                                      f"127.0.0.1:{free_port}", "--plain-http", "--timeout", "5"])
-        finally:
-            os._exit(127)
-    seen, answered, deadline = b"", False, time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if b"Save it anyway? [y/N]" in seen and not answered:
-            os.write(fd, b"y\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+    code, seen = on_a_terminal("account", "add", "down", "--address", f"127.0.0.1:{free_port}", "--plain-http",
+                               "--timeout", "5", cwd=tmp_path, answers={b"Save it anyway? [y/N]": b"y\n"})
+    assert code == 0, seen
     assert b"probing account down at 127.0.0.1:" in seen and b"[registry-unreachable]" in seen
     assert b"+ Added account down." in seen
     assert "name: down" in (tmp_path / "halcfg.yaml").read_text()

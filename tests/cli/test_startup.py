@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cli import EXAMPLE, REPO, run_cli
 from tests.support.cli import run_ok as ok
+from tests.support.terminal import on_a_terminal
 
 HEAVY = ("requests", "urllib3", "boto3", "botocore", "jinja2", "rich", "halcfg.probe", "halcfg.registry.client",
          "halcfg.edit.document")
@@ -72,36 +73,12 @@ def test_completion_answers_from_the_command_table() -> None:
     assert "must be one of bash, zsh, fish" in run_cli("completion", "tcsh").stderr
 
 
-def _on_a_terminal(*args: str, env: dict[str, str]) -> bytes:
-    """halcfg's output with its stdout and stderr on a pseudo-terminal."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: halcfg on a terminal, and never back into pytest
-        try:
-            os.environ.update({"PYTHONPATH": str(REPO), **env})
-            os.execv(sys.executable, [sys.executable, "-m", "halcfg", *args])
-        finally:
-            os._exit(127)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return out
-
-
 def test_severity_colour_on_a_terminal_only_and_never_under_no_color(tmp_path) -> None:
     path = tmp_path / "halcfg.yaml"
     path.write_text("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
                     "      - name: a\n        address: a.io\n        username: u\n")  # a warning
-    colour = _on_a_terminal("validate", str(path), env={"NO_COLOR": ""})
+    colour = on_a_terminal("validate", str(path), env={"NO_COLOR": ""})[1]
     assert b"\x1b[33mwarning\x1b[0m [username-without-password]" in colour
-    assert b"\x1b[" not in _on_a_terminal("validate", str(path), env={"NO_COLOR": "1"})
+    assert b"\x1b[" not in on_a_terminal("validate", str(path), env={"NO_COLOR": "1"})[1]
     piped = run_cli("validate", path)
     assert "warning [username-without-password]" in piped.stdout and "\x1b[" not in piped.stdout

@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["string", "integer", "boolean", "list", "block"]
+Kind = Literal["string", "integer", "boolean", "list", "mapping", "block"]
 
 
 @dataclass(frozen=True)
 class Field:
     key: str  # dotted path inside an account: "address", "ecr.region", "permissions.READ"
-    kind: Kind  # "list" is a list of strings; "block" a mapping of the fields under it
+    kind: Kind  # "list": a list of strings; "mapping": string to string (labels); "block": the fields under it
     help: str  # one sentence: the schema's description and the flag's help
     default: Any = None  # Halyard's default, as the model reads an absent key; None: unset
     flag: str | None = None  # `account add|edit` flag; Halyard's spelling where Halyard has one

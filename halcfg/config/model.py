@@ -18,7 +18,8 @@ from halcfg.registry.address import Address, AddressError, infer_registry_type, 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
 ACCOUNTS = (*PROVIDER, "accounts")
 
-_TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...]}
+_TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...],
+          "mapping": dict[str, str] | None}
 
 
 def _owner(f: Field) -> tuple[str, ...]:

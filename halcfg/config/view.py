@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from halcfg.config.fields import BY_KEY, FIELDS, PASSWORD_SOURCES, SECRET_KEYS
+from halcfg.config.fields import BY_KEY, PASSWORD_SOURCES
 from halcfg.config.load import load
 from halcfg.config.model import PROVIDER, Account, unknown_account
 from halcfg.credentials.redact import MASK, hide_userinfo
@@ -22,25 +22,34 @@ from halcfg.errors import UsageError
 
 FORMATS = ("text", "json", "yaml")
 ENABLE = "halcfg provider docker-registry enable"
-_KNOWN_KEYS = frozenset(part for f in FIELDS for part in f.path)  # any key an account or its blocks may hold
 DEFAULT_ADDRESS = BY_KEY["address"].default
 _URL_KEYS = frozenset({"address", "endpointUrl"})  # shown without `user:password@`
 
 
-def masked(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain copy of an account (or any part of one) with secret values replaced by MASK."""
-    return {
-        key: MASK if value is not None and (key in SECRET_KEYS or key not in _KNOWN_KEYS)
-        else hide_userinfo(value) if key in _URL_KEYS and isinstance(value, str) else _plain(value)
-        for key, value in raw.items()
-    }
+def masked(raw: Mapping[str, Any], block: str = "") -> dict[str, Any]:
+    """A plain copy of an account (or of its `block`, e.g. "ecr.") with secret values, and the
+    values of keys the field table does not know, replaced by MASK."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        known = BY_KEY.get(f"{block}{key}")
+        if value is not None and (known is None or known.secret):
+            out[key] = MASK
+        elif key in _URL_KEYS and isinstance(value, str):
+            out[key] = hide_userinfo(value)
+        elif known is not None and known.kind == "block" and isinstance(value, Mapping):
+            out[key] = masked(value, f"{known.key}.")
+        elif isinstance(value, Mapping | list):  # a list or mapping field's own data (labels are not fields)
+            out[key] = _copy(value)
+        else:
+            out[key] = value
+    return out
 
 
-def _plain(value: Any) -> Any:
+def _copy(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return masked(value)
+        return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [_copy(item) for item in value]
     return value
 
 

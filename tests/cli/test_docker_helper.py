@@ -121,7 +121,7 @@ def test_unmanaged_host_and_anonymous_account_are_not_found(accounts: Helper) ->
 def test_a_failing_managed_account_is_an_error_not_an_anonymous_pull(accounts: Helper) -> None:
     result = accounts.run("get", stdin="broken.test")
     assert result.returncode == 1
-    assert result.stdout.startswith("halcfg: account 'broken': passwordFile missing.txt does not exist")
+    assert result.stdout.startswith("halcfg: account 'broken': passwordFile 'missing.txt' does not exist")
     assert NOT_FOUND.strip() not in result.stdout and result.stdout.count("\n") == 1
 
 

@@ -130,7 +130,7 @@ def test_an_image_no_account_serves_gets_no_auth(config: Path, basic_registry) -
 def test_a_failing_account_fails_the_plugin_loudly(config: Path) -> None:
     result = provide(config, request("broken.test/app:1"))
     assert (result.returncode, result.stdout) == (1, "")
-    assert "account 'broken': passwordFile missing does not exist" in result.stderr
+    assert "account 'broken': passwordFile 'missing' does not exist" in result.stderr
 
 
 @pytest.mark.parametrize(("stdin", "message"), [

@@ -18,7 +18,8 @@ from halcfg.edit.document import KEY_ORDER
 from tests.support.cli import REPO
 
 SCHEMA = json.loads((REPO / "schemas" / "halcfg.schema.json").read_text())
-_KINDS = {"string": "string", "integer": "integer", "boolean": "boolean", "list": "array", "block": "object"}
+_KINDS = {"string": "string", "integer": "integer", "boolean": "boolean", "list": "array", "mapping": "object",
+          "block": "object"}
 
 
 def _schema_properties(node: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
@@ -88,5 +89,13 @@ def test_secrets_sources_and_order() -> None:
     assert {"password"} == SECRET_KEYS
     assert PASSWORD_SOURCES == ("password", "passwordFile", "passwordCommand", "passwordEnv", "ecr")
     assert KEY_ORDER[:2] == ("name", "address")
-    assert masked({"name": "x", "password": "s3cr3t", "passwrd": "typo", "requiredGroupMembership": ["ops"]}) == {
-        "name": "x", "password": MASK, "passwrd": MASK, "requiredGroupMembership": ["ops"]}
+    assert masked({"name": "x", "password": "s3cr3t", "passwrd": "typo", "requiredGroupMembership": ["ops"],
+                   "ecr": {"region": "r", "secretKey": "k"}, "permissions": {"READ": ["a"]}}) == {
+        "name": "x", "password": MASK, "passwrd": MASK, "requiredGroupMembership": ["ops"],
+        "ecr": {"region": "r", "secretKey": MASK}, "permissions": {"READ": ["a"]}}
+
+
+def test_only_these_kinds_take_a_flag() -> None:
+    for f in FIELDS:
+        if f.flag:
+            assert f.kind in ("string", "integer", "boolean", "list"), f"{f.key}: a {f.kind} field takes no flag"

@@ -59,12 +59,20 @@ class LazyGroup(Group):
             module.register(holder)
             command = typer.main.get_command(holder)
         command.name = name
+        _plain_help(command)
         return command
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from the table: no module is imported to describe its command."""
         with formatter.section("Commands"):
             formatter.write_dl(list((name, help_text) for name, (_, help_text) in COMMANDS.items()))
+
+
+def _plain_help(command: Any) -> None:
+    """One help style: plain text (no rich panels) for the command and everything under it."""
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 app = typer.Typer(

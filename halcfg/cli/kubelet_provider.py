@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from halcfg.cli import argparse_help
 from halcfg.config.path import user_config_path
 from halcfg.findings import EXIT_OK, EXIT_USAGE
 
@@ -19,7 +20,7 @@ DEADLINE = 45  # seconds; the kubelet's exec timeout is 60
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="halcfg kubelet-credential-provider", description=HELP)
+    parser = argparse_help.parser("halcfg kubelet-credential-provider", HELP)
     parser.add_argument("-c", "--config", type=Path,
                         help="the accounts file (default: $HALCFG_CONFIG, else ~/.config/halcfg/halcfg.yaml)")
     return parser

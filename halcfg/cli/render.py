@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_OK, EXIT_USAGE
@@ -20,7 +21,7 @@ the real bytes; --check compares with DIR and exits 1 with a masked diff when th
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="halcfg render", description=HELP)
+    parser = argparse_help.parser("halcfg render", HELP)
     add = parser.add_argument
     add("-t", "--target", action="append", required=True, metavar="T",
         help="spinnaker, halconfig, spinnaker-operator, drone, kubernetes, docker-config, kubelet, "

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from halcfg.cli.options import ConfigOption
+from halcfg.cli.options import ConfigOption, Group
 from halcfg.config.path import config_path
 
-app = typer.Typer(help="Serve credentials at pull time.", no_args_is_help=True)
+app = typer.Typer(help="Serve credentials at pull time.", no_args_is_help=True, cls=Group)
 
 
 @app.command("drone")

@@ -9,8 +9,8 @@ forwards to the same `main`, so there is one definition of its flags.
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import LoadError, UsageError
 from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
@@ -18,24 +18,14 @@ from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
 HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
 
 
-class _HelpStyle(argparse.RawDescriptionHelpFormatter):
-    """argparse's help laid out as the typer commands' is: `Usage:`, Arguments, Options."""
-
-    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="halcfg validate", usage="%(prog)s [OPTIONS] [FILE]...",
-                                     description="  " + HELP, formatter_class=_HelpStyle, add_help=False)
-    parser._positionals.title, parser._optionals.title = "Arguments", "Options"
+    parser = argparse_help.parser("halcfg validate", HELP, usage="%(prog)s [OPTIONS] [FILE]...")
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
                         help="accounts files (default: --config, $HALCFG_CONFIG or ./halcfg.yaml)")
     parser.add_argument("-c", "--config", metavar="FILE", help="the accounts file, when no FILE is given")
     parser.add_argument("--format", default="text", help="report format: text or json")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
-    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
     return parser
 
 

@@ -37,11 +37,12 @@ def test_fast_entries_import_only_what_they_use(args: list[str]) -> None:
 
 @pytest.mark.parametrize("args", [[], ["account"], ["account", "add"], ["account", "list"], ["provider"],
                                   ["provider", "docker-registry", "edit"], ["probe"], ["validate"], ["init"],
-                                  ["schema"], ["match"], ["completion"]])
+                                  ["schema"], ["match"], ["completion"], ["render"], ["serve"], ["serve", "drone"],
+                                  ["kubelet-credential-provider"]])
 def test_dash_h_everywhere(args: list[str]) -> None:
     result = run_cli(*args, "-h")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.lower().startswith("usage: halcfg"), result.stdout
+    assert result.stdout.startswith("Usage: halcfg"), result.stdout
     assert "\x1b[" not in result.stdout and "╭" not in result.stdout  # plain text, one style
 
 

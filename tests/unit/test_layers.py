@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "findings": set(),
     "resources": set(),
     # renders every stage's results (so it knows their types); no stage imports it
-    "report": COMMON | {"config", "credentials.redact", "probe.result", "match", "render"},
+    "report": COMMON | {"config", "credentials.redact", "probe.result", "match", "render", "importers.run"},
     "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
     "config": COMMON | {"resources", "registry.address", "credentials.redact"},
     "credentials": COMMON | {"config", "registry", "edit.atomic"},  # edit.atomic: its token cache file
@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "render": COMMON | {"config", "credentials", "registry", "resources", "edit.atomic"},  # atomic 0600 outputs
     "match": COMMON | {"config", "registry"},
     "serve": COMMON | {"config", "credentials", "registry", "match", "resources"},
-    "importers": COMMON | {"config", "registry", "credentials.redact", "edit.document"},  # changes for edit/
+    "importers": COMMON | {"config", "registry", "credentials.redact", "edit"},  # changes that edit/ applies
     "cli": COMMON | {"report", "resources", "config", "credentials", "registry", "edit", "probe", "render",
                      "match", "serve", "importers", "cli"},
     "main": COMMON | {"cli"},

@@ -60,10 +60,10 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
         if is_secret_reference(value):
             raise CredentialError(
                 "secret-reference",
-                f"{key} is a Spinnaker secret reference ({str(value).split('!')[0]}!…) that only Spinnaker "
-                "resolves; the registry is checked without credentials",
-                "to probe the credentials from here, give the account a passwordFile, passwordCommand "
-                "or passwordEnv; Spinnaker targets keep the reference as it is",
+                f"{key} is a Spinnaker secret reference ({str(value).split('!')[0]}!…); only Spinnaker "
+                "resolves it, so halcfg cannot use the credential here",
+                "Spinnaker targets keep the reference as it is; to probe or render it in plaintext from here, "
+                "give the account a passwordFile, passwordCommand or passwordEnv",
                 Severity.WARNING,
             )
     if account.password is not None:

@@ -9,11 +9,16 @@ from halcfg.render.spinnaker import clouddriver_accounts, inline_password, refer
 from halcfg.render.target import Job
 
 DEFAULT_DEPLOYMENT = "default"
+HALYARD_KEYS = ("requiredGroupMembership", "providerVersion")
 
 
 def context(job: Job) -> dict[str, Any]:
     strategy = inline_password if job.options.inline_secrets else referenced_password
-    provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": clouddriver_accounts(job, strategy)}
+    accounts = clouddriver_accounts(job, strategy)
+    raw = {account.name: account.raw for account in job.accounts}
+    for entry in accounts:  # Halyard's own keys, which clouddriver does not read
+        entry.update((key, raw[entry["name"]][key]) for key in HALYARD_KEYS if key in raw[entry["name"]])
+    provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": accounts}
     if job.primary is not None:
         provider["primaryAccount"] = job.primary
     return {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from halcfg.config.model import Account
+from halcfg.config.references import is_secret_reference
 from halcfg.config.rules import NO_CATALOG
 from halcfg.findings import Severity
 from halcfg.registry.address import ecr_parts
@@ -62,7 +63,7 @@ def referenced_password(job: Job, account: Account) -> dict[str, Any]:
     if account.password is not None:
         return {"password": account.password}
     if account.password_file:
-        if not account.password_file.startswith(("/", "~")):
+        if not account.password_file.startswith(("/", "~")) and not is_secret_reference(account.password_file):
             job.finding(
                 Severity.INFO, "relative-password-file", account,
                 f"passwordFile {account.password_file} is relative; clouddriver resolves it against its own "

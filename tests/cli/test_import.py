@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from halcfg.importers.names import address_of
+from halcfg.registry.address import parse_address, registry_key
 from tests.support.cli import REPO, run_cli
 
 DATA = REPO / "tests" / "data" / "import"
@@ -477,6 +479,114 @@ def test_secret_references_validate_and_probe_says_what_it_cannot_do(tmp_path: P
     probed = run_cli("probe", "-c", path)
     assert probed.returncode == 0, probed.stdout + probed.stderr
     for name, key, engine in (("s3", "password", "encrypted:s3"), ("gcs", "passwordFile", "encryptedFile:gcs")):
-        assert (f"warning [secret-reference] account '{name}': {key} is a Spinnaker secret reference ({engine}!…) "
-                "that only Spinnaker resolves; the registry is checked without credentials") in probed.stdout
+        assert (f"warning [secret-reference] account '{name}': {key} is a Spinnaker secret reference ({engine}!…); "
+                "only Spinnaker resolves it, so halcfg cannot use the credential here") in probed.stdout
     assert "docker.password" not in probed.stdout and "bucket" not in probed.stdout
+
+
+# ---- round trip: import, then render to the same target -----------------------------------------
+
+
+def render(path: Path, target: str, *extra: str) -> str:
+    """`halcfg render --out -`: the real bytes (secrets included, so never printed by a test)."""
+    result = run_cli("render", "-t", target, "-c", path, "--out", "-", *extra)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _docs(text: str) -> list:
+    from ruamel.yaml import YAML
+
+    return [doc for doc in YAML(typ="safe").load_all(text) if doc is not None]
+
+
+def _registry(key: str) -> str:
+    return registry_key(parse_address(address_of(key)[0]))
+
+
+def test_round_trip_halconfig(tmp_path: Path) -> None:
+    """Every field of every account of the deployment comes back; the plaintext password comes back
+    as a passwordFile holding it, and dockerconfigFile (never read by clouddriver) stays out."""
+    key_file = tmp_path / "gcr-key.json"
+    key_file.write_text('{"type": "service_account"}')
+    source_file = tmp_path / "config"
+    source_file.write_text(HALCONFIG.read_text().replace("/home/spinnaker/.hal/secrets/gcr-key.json", str(key_file)))
+    path = tmp_path / "halcfg.yaml"
+    imported("--from", "halconfig", source_file, "-c", path)
+    source = _yaml(source_file)["deploymentConfigurations"][0]["providers"]["dockerRegistry"]
+    (rendered,) = _docs(render(path, "halconfig"))
+    back = rendered["deploymentConfigurations"][0]["providers"]["dockerRegistry"]
+    assert (back["enabled"], back["primaryAccount"]) == (source["enabled"], source["primaryAccount"])
+    expected = []
+    for account in source["accounts"]:
+        account = dict(account)
+        account.pop("dockerconfigFile", None)
+        if "password" in account and not account["password"].startswith("encrypted:"):
+            account["passwordFile"] = f"secrets/{account['name']}.password"
+            assert secret_file(path, account["passwordFile"]) == account.pop("password")
+        expected.append(account)
+    assert back["accounts"] == expected
+
+
+def test_round_trip_drone(tmp_path: Path) -> None:
+    def normal(entry: dict) -> dict:
+        out = {key: value for key, value in entry.items() if value}
+        out["address"] = _registry(out["address"])  # docker.io either way; https://quay.io is quay.io
+        if out.get("username") == "_json_key":
+            out["password"] = json.loads(out["password"])  # the same key, on one line
+        return out
+
+    path = tmp_path / "halcfg.yaml"
+    imported("--from", "drone", DRONE, "-c", path)
+    (rendered,) = _docs(render(path, "drone"))
+    assert [normal(e) for e in rendered] == [normal(e) for e in _yaml(DRONE)]
+
+
+def _docker_credentials(config: dict) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """({registry: (user, password)} from auths, {registry: helper}) as docker reads them."""
+    auths = {}
+    for key, entry in config.get("auths", {}).items():
+        if entry.get("auth"):
+            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            auths[_registry(key)] = (user, password)
+        elif entry.get("username"):
+            auths[_registry(key)] = (entry["username"], entry["password"])
+    return auths, {_registry(key): helper for key, helper in config.get("credHelpers", {}).items()}
+
+
+def test_round_trip_docker_config(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    imported("--from", "docker-config", DOCKER, "-c", path)
+    source = json.loads(DOCKER.read_text())
+    rendered = json.loads(render(path, "docker-config"))
+    auths, helpers = _docker_credentials(source)
+    back_auths, back_helpers = _docker_credentials(rendered)
+    # what docker would use comes back: every inline credential, and the ecr-login helper ...
+    assert back_helpers == {host: h for host, h in helpers.items() if h == "ecr-login"}
+    assert {host: cred for host, cred in back_auths.items() if host not in helpers} == {
+        host: cred for host, cred in auths.items() if host not in helpers
+    } | {"myregistry.azurecr.io": ("<token>", "CANARY-docker-acr-token-1f0b")}
+    # ... except the identity token, which comes back as Basic credentials (user <token>), and the
+    # gcloud helper's registry, which this file never held credentials for
+    assert "identitytoken" not in json.dumps(rendered) and "gcr.io" not in rendered["auths"]
+
+
+def test_round_trip_kubernetes_secret(tmp_path: Path) -> None:
+    """Each pull Secret comes back with the very .dockerconfigjson bytes it held (the one with two
+    registries through --combined, since render makes one Secret per account otherwise)."""
+    path = tmp_path / "halcfg.yaml"
+    imported("--from", "kubernetes-secret", K8S_LIST, "-c", path)
+    found = by_name(path)
+    for secret in _yaml(K8S_LIST)["items"]:
+        if secret["type"] != "kubernetes.io/dockerconfigjson":
+            continue
+        meta = secret["metadata"]
+        names = [n for n, a in found.items() if a["kubernetes"] == {"secretName": meta["name"],
+                                                                    "namespace": meta["namespace"]}]
+        accounts = [arg for name in names for arg in ("--account", name)]
+        (back,) = _docs(render(path, "kubernetes", "--combined", "--secret-name", meta["name"],
+                               "--namespace", meta["namespace"], *accounts))
+        assert (back["metadata"]["name"], back["metadata"]["namespace"]) == (meta["name"], meta["namespace"])
+        assert back["type"] == secret["type"]
+        assert base64.b64decode(back["data"][".dockerconfigjson"]) == base64.b64decode(
+            secret["data"][".dockerconfigjson"])

@@ -55,6 +55,12 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_readme_command(tmp_path: Pa
     assert run("validate", str(EXAMPLE)).returncode == 0
     rendered = run("render", "--target", "spinnaker,kubelet", "--out", "out", "-c", str(EXAMPLE))
     assert rendered.returncode == 0 and (elsewhere / "out" / "kubelet" / "credential-provider-config.yaml").is_file()
+    for source, name, extra in (("halconfig", "halconfig.yml", ("--deployment", "staging")),
+                                ("drone", "drone-registries.yml", ()), ("docker-config", "docker-config.json", ()),
+                                ("kubernetes-secret", "k8s-secrets-list.yaml", ())):
+        data = EXAMPLE.parents[1] / "tests" / "data" / "import" / name
+        imported = run("import", "--from", source, str(data), *extra, "-c", f"{source}.yaml")
+        assert imported.returncode == 0 and "Imported" in imported.stdout, imported.stdout + imported.stderr
     schema = run("schema")
     assert schema.returncode == 0 and '"$id"' in schema.stdout
     where = subprocess.run(

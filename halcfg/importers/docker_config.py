@@ -11,7 +11,7 @@ from pathlib import Path
 
 from halcfg.findings import Severity
 from halcfg.importers import names
-from halcfg.importers.dockerauths import _is_ecr, ecr_candidate, read_auths
+from halcfg.importers.dockerauths import ecr_candidate, is_ecr, read_auths
 from halcfg.importers.reading import parse_json, read_text
 from halcfg.importers.source import Found
 from halcfg.registry.address import AddressError, CredentialsInAddress
@@ -38,7 +38,7 @@ def read(path: Path, deployment: str | None) -> Found:
             raise tree.error(["credHelpers"], f"a registry key {error}") from None
         except AddressError as error:
             raise tree.error(["credHelpers", key], f"{key!r} is not a registry host: {error}") from None
-        if helper == ECR_HELPER and _is_ecr(address):
+        if helper == ECR_HELPER and is_ecr(address):
             found.accounts.append(ecr_candidate(address, where))
         else:
             found.note(Severity.WARNING, "import-helper", where,

@@ -47,7 +47,7 @@ def read_auths(
         if path:
             found.note(Severity.WARNING, "import-path-dropped", locate(parts),
                        f"{key}: the path {path} is dropped; an account covers the whole registry {address}")
-        if _is_ecr(address):
+        if is_ecr(address):
             found.accounts.append(ecr_candidate(address, locate(parts), extra))
             found.note(Severity.INFO, "import-ecr", locate(parts),
                        f"{key}: imported as an ecr account, which fetches a fresh token; "
@@ -72,7 +72,7 @@ def ecr_candidate(address: str, location: Location, extra: dict[str, Any] | None
     return Candidate(names.name_for(address), {"address": address, "ecr": {}, **(extra or {})}, location)
 
 
-def _is_ecr(address: str) -> bool:
+def is_ecr(address: str) -> bool:
     return ecr_parts(parse_address(address).host) is not None
 
 

@@ -49,7 +49,7 @@ def read(path: Path, deployment: str | None) -> Found:
     for i, account in enumerate(accounts):
         found.accounts.append(_account(tree, account, [*at, "accounts", i], found))
     primary = node.get("primaryAccount")
-    found.primary = primary if isinstance(primary, str) else None
+    found.primary = names.valid(primary) if isinstance(primary, str) else None
     return found
 
 

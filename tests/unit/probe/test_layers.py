@@ -12,7 +12,6 @@ PACKAGE = Path(__file__).resolve().parents[3] / "halcfg"
 FORBIDDEN = {
     "registry": ("halcfg.config", "halcfg.credentials", "halcfg.probe", "halcfg.report", "halcfg.cli"),
     "probe": ("halcfg.report", "halcfg.cli", "halcfg.edit"),
-    "importers": ("halcfg.report", "halcfg.cli", "halcfg.probe", "halcfg.render", "halcfg.serve"),
 }
 
 

@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from halcfg.cli.render import main as render_main
 
         return render_main(args[1:])
+    if args[:1] == ["account"] and args[1:2] in (["get"], ["list"]):  # scripts call these often
+        from halcfg.cli.account_view import main as view_main
+
+        return view_main(args[1:])
     if args[:1] == ["kubelet-credential-provider"]:  # the kubelet starts it for pulls
         from halcfg.cli.kubelet_provider import main as provider_main
 

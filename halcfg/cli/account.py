@@ -28,7 +28,6 @@ app = typer.Typer(help="Add, change, show and remove docker-registry accounts.",
 PROBE_TIMEOUT = 60.0  # seconds; an edit holds the file's lock while it probes
 
 Name = Annotated[str, typer.Argument(help="account name: lower-case letters, digits and dashes")]
-Format = Annotated[str, typer.Option("--format", help="text, json or yaml")]
 
 # What `add` and `edit` take besides the field flags: the password, probing, the file.
 _PASSWORD_OPTIONS = {
@@ -158,19 +157,15 @@ def delete(name: Name, config: ConfigOption = None) -> None:
     raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
 
 
-@app.command("get")
-def get(name: Name, fmt: Format = "text", config: ConfigOption = None) -> None:
-    """Show one account as written; passwords are masked."""
-    from halcfg.config import view
+def _view(command: str) -> None:
+    """List `account get|list` in the typer app; their arguments go to cli/account_view.py untouched."""
+    from halcfg.cli.account_view import HELP, main
 
-    listing = view.read_listing(config_path(config))
-    raw = listing.account(name)
-    typer.echo(report.render_account(raw, report.check_format(fmt, view.FORMATS), primary=name == listing.primary))
+    @app.command(command, help=HELP[command], add_help_option=False,
+                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def view(ctx: typer.Context) -> None:
+        raise typer.Exit(main([command, *ctx.args]))
 
 
-@app.command("list")
-def list_(fmt: Format = "text", config: ConfigOption = None) -> None:
-    """List the accounts (* marks the primary one); passwords are masked."""
-    from halcfg.config import view
-
-    typer.echo(report.render_list(view.read_listing(config_path(config)), report.check_format(fmt, view.FORMATS)))
+_view("get")
+_view("list")

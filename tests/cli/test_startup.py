@@ -18,11 +18,11 @@ HEAVY = ("requests", "urllib3", "boto3", "botocore", "jinja2", "rich", "halcfg.p
          "halcfg.edit.document")
 
 
-def _imported(*args: str) -> list[str]:
+def _imported(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     code = (
         "import sys; from halcfg.main import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -33,6 +33,12 @@ def _imported(*args: str) -> list[str]:
                                   ["account", "get", "gcr", "-c", str(EXAMPLE)], ["validate", "-q", str(EXAMPLE)]])
 def test_fast_entries_import_only_what_they_use(args: list[str]) -> None:
     assert _imported(*args) == []
+
+
+@pytest.mark.parametrize("args", [["account", "list", "-c", str(EXAMPLE)],
+                                  ["account", "get", "gcr", "-c", str(EXAMPLE)]])
+def test_account_get_and_list_start_without_typer(args: list[str]) -> None:
+    assert _imported(*args, heavy=("typer", "pydantic", "click")) == []
 
 
 @pytest.mark.parametrize("args", [[], ["account"], ["account", "add"], ["account", "list"], ["provider"],

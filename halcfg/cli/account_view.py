@@ -1,0 +1,51 @@
+"""`halcfg account get NAME | list`: show accounts as written, secrets masked.
+
+Parsed with argparse and routed around typer by main.py, like validate: scripts call these
+often, and typer's start-up (it imports pydantic to convert flags) costs more than reading a
+large file. The typer app lists them and forwards here, so there is one definition of their flags.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from halcfg.cli import argparse_help
+from halcfg.config.path import config_path
+from halcfg.errors import UsageError
+from halcfg.findings import EXIT_OK, EXIT_USAGE
+
+HELP = {
+    "get": "Show one account as written; passwords are masked.",
+    "list": "List the accounts (* marks the primary one); passwords are masked.",
+}
+
+
+def main(argv: list[str]) -> int:
+    """`argv` is `get NAME [flags]` or `list [flags]`."""
+    command, rest = argv[0], argv[1:]
+    parser = argparse_help.parser(f"halcfg account {command}", HELP[command])
+    if command == "get":
+        parser.add_argument("name", metavar="NAME", help="the account's name")
+    parser.add_argument("--format", default="text", help="text, json or yaml")
+    parser.add_argument("-c", "--config", metavar="FILE",
+                        help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
+    try:
+        options = parser.parse_args(rest)
+    except SystemExit as stop:  # argparse printed usage (or --help)
+        return EXIT_USAGE if stop.code else EXIT_OK
+    from halcfg import report
+    from halcfg.config import view
+
+    try:
+        fmt = report.check_format(options.format, view.FORMATS)
+        listing = view.read_listing(config_path(options.config))
+        if command == "get":
+            text = report.render_account(listing.account(options.name), fmt,
+                                         primary=options.name == listing.primary)
+        else:
+            text = report.render_list(listing, fmt)
+    except UsageError as error:
+        print(f"halcfg: error: {report.printable(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(text)
+    return EXIT_OK

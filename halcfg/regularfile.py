@@ -35,6 +35,8 @@ def read(path: Path | str, limit: int) -> bytes:
 
 def read_with_stat(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]:
     """The bytes and the fstat of the file read (for permission checks on the same inode)."""
+    if "\0" in str(path):  # from a YAML escape; os.open would raise ValueError, not OSError
+        raise NotRegularFile(errno.EINVAL, "has a NUL character in its name", str(path).replace("\0", "\\0"))
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     try:
         info = os.fstat(fd)

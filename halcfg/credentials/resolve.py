@@ -117,9 +117,9 @@ def _run_password_command(account: Account, base_dir: Path, timeout: float) -> s
             ["sh", "-c", command], cwd=base_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True,
         )
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL character in the command
         raise CredentialError(
-            "password-command-failed", f"passwordCommand cannot start: {error.strerror}",
+            "password-command-failed", f"passwordCommand cannot start: {getattr(error, 'strerror', None) or error}",
             "Check that sh exists and the accounts file's folder is accessible.",
         ) from None
     _running.add(process)

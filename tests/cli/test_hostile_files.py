@@ -221,3 +221,25 @@ def test_add_to_a_flow_style_accounts_list_extends_it_validly(tmp_path: Path, ac
     listed = json.loads(run("account", "list", "--format", "json", config=path)[1])
     assert [a["name"] for a in listed][-1] == "b" and listed[-1]["repositories"] == ["x", "y"]
     assert "enabled: true" in path.read_text()
+
+
+@pytest.mark.parametrize("field", ["passwordFile", "caCertFile", "passwordCommand", "passwordEnv", "address",
+                                   "ecr.profile", "ecr.endpointUrl", "ecr.secretAccessKeyFile"])
+def test_a_nul_escape_in_any_path_or_command_is_a_finding(tmp_path: Path, field: str) -> None:
+    """`"\\0"` in double quotes is valid YAML: as a file name, a command or a URL it must be reported,
+    not reach os.open or subprocess (which raise ValueError)."""
+    account: dict[str, object] = {"name": "hub", "address": "127.0.0.1:9", "plainHttp": True, "username": "u"}
+    if field.startswith("ecr."):
+        account = {"name": "hub", "address": "012345678910.dkr.ecr.us-east-1.amazonaws.com",
+                   "ecr": {"region": "us-east-1", "accessKeyId": "AKIDEXAMPLE", "secretAccessKeyEnv": "NOPE"}}
+        account["ecr"][field[4:]] = "x\0y"  # type: ignore[index]
+        if field == "ecr.secretAccessKeyFile":
+            del account["ecr"]["secretAccessKeyEnv"]  # type: ignore[attr-defined]
+    else:
+        account[field] = "x\0y"
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(json.dumps({"version": 1, "providers": {"dockerRegistry": {"accounts": [account]}}}))
+    for command in (("validate",), ("probe", "--timeout", "3"), ("account", "list")):
+        code, stdout, stderr = run(*command, config=path)  # no traceback, exit 0, 1 or 2
+        assert "\0" not in stdout + stderr
+        assert code == 1 or command[0] != "probe", (command, stdout, stderr)

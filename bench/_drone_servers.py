@@ -57,7 +57,7 @@ def wsgi_app(options: Options) -> Any:
 
 
 def main(server: str, port: int, config: str, secret_file: str) -> None:
-    options = Options(Path(config), "127.0.0.1", port, read_secret(Path(secret_file)), threads=THREADS)
+    options = Options(Path(config), "127.0.0.1", port, read_secret(Path(secret_file))[0], threads=THREADS)
     if server == "uvicorn":
         serve(options)
     elif server == "waitress":

@@ -32,8 +32,8 @@ def drone(
     from halcfg.serve.drone_server import Options, parse_listen, read_secret, serve
 
     host, port = parse_listen(listen)
-    options = Options(config_path(config), host, port, read_secret(secret_file), command_ttl=command_ttl,
-                      grace=grace)
+    secret, warning = read_secret(secret_file)
+    options = Options(config_path(config), host, port, secret, warning, command_ttl=command_ttl, grace=grace)
     try:
         code = serve(options)
     except InvalidAccounts as error:

@@ -20,6 +20,7 @@ from halcfg.serve.drone_http import DroneApp
 from halcfg.serve.drone_log import JsonLog
 
 SECRET_ENV = "DRONE_SECRET"
+SECRET_FILE_LIMIT = 4096  # bytes: a shared secret is tens of characters
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Options:
     host: str
     port: int
     secret: bytes
+    secret_warning: str | None = None  # logged at start
     command_ttl: float = DEFAULT_COMMAND_TTL
     reload_interval: float = 1.0
     grace: float = 30.0  # seconds SIGTERM waits for requests in flight
@@ -35,20 +37,25 @@ class Options:
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
 
 
-def read_secret(secret_file: Path | None) -> bytes:
-    """The shared secret from --secret-file (surrounding whitespace dropped), else $DRONE_SECRET."""
+def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
+    """The shared secret from --secret-file (a regular file; surrounding whitespace dropped), else
+    $DRONE_SECRET; and a warning when the file is readable by others than its owner."""
     if secret_file is not None:
+        from halcfg import regularfile
+
         try:
-            text = secret_file.read_bytes().strip()
+            raw, info = regularfile.read_with_stat(secret_file, SECRET_FILE_LIMIT)
         except OSError as error:
             raise UsageError(f"{secret_file}: {error.strerror or 'cannot read'}") from None
-        if not text:
+        if not raw.strip():
             raise UsageError(f"{secret_file}: the secret file is empty")
-        return text
+        loose = info.st_mode & 0o077
+        return raw.strip(), (f"{secret_file} is readable by others (mode {info.st_mode & 0o777:o}): chmod 600 it"
+                             if loose else None)
     value = os.environ.get(SECRET_ENV, "").strip()
     if not value:
         raise UsageError(f"no shared secret: give --secret-file or set {SECRET_ENV}")
-    return value.encode()
+    return value.encode(), None
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -90,6 +97,8 @@ def serve(options: Options) -> int:
     accounts.start()
     log("start", listen="{}:{}".format(*sock.getsockname()[:2]), file=str(options.config),
         accounts=len(accounts.config.accounts), server="uvicorn")
+    if options.secret_warning:
+        log("warning", reason=options.secret_warning)
     # uvicorn re-raises the signal that stopped it once it has drained; by then the work is done,
     # so that signal ends in a no-op handler and the command exits 0 after its cleanup.
     for signum in (signal.SIGTERM, signal.SIGINT):

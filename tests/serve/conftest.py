@@ -64,6 +64,7 @@ def workdir(tmp_path: Path) -> Path:
     (tmp_path / "halcfg.yaml").write_text(ACCOUNTS)
     (tmp_path / "hub.password").write_text(HUB_PASSWORD)
     (tmp_path / "secret").write_text(SHARED_SECRET + "\n")  # as `openssl rand -hex 16 > secret` leaves it
+    (tmp_path / "secret").chmod(0o600)
     return tmp_path
 
 

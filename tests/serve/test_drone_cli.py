@@ -9,6 +9,7 @@ from tests.serve.conftest import SHARED_SECRET, assert_log_clean
 from tests.serve.test_drone import HUB, ask
 from tests.support.cli import run_cli
 from tests.support.drone_server import start_drone_server
+from tests.support.drone_signer import registry_body, signed_request
 from tests.support.ports import LOOPBACK
 
 
@@ -53,3 +54,27 @@ def test_secret_from_the_environment(workdir: Path) -> None:
     finally:
         server.stop()
     assert_log_clean(server)
+
+
+def test_loose_secret_file_is_warned_about(workdir: Path) -> None:
+    (workdir / "secret").chmod(0o644)
+    server = start_drone_server(workdir / "halcfg.yaml", workdir / "secret", workdir / "loose-log",
+                                env={"TEAM_PASSWORD": "x" * 8})
+    try:
+        assert "chmod 600" in str(server.wait_for_log("warning")["reason"])
+    finally:
+        server.stop()
+    assert_log_clean(server)
+
+
+def test_short_secret_answers_identity_but_not_aesgcm(workdir: Path) -> None:
+    short = "only-20-bytes-secret"
+    server = start_drone_server(workdir / "halcfg.yaml", None, workdir / "short-log",
+                                env={"DRONE_SECRET": short, "TEAM_PASSWORD": "x" * 8})
+    try:
+        body = registry_body("other/repo")
+        assert server.post(signed_request(short, body), body).json() == [HUB]
+        refused = server.post(signed_request(short, body, encoding="aesgcm"), body)
+        assert refused.status == 406 and b"32 bytes" in refused.body and HUB["password"].encode() not in refused.body
+    finally:
+        server.stop()

@@ -4,6 +4,7 @@ and SIGTERM with requests in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -257,10 +258,28 @@ def test_requests_during_reloads_are_all_answered(workdir: Path, server: DroneSe
     assert statuses == [200] * 60
 
 
+def _accepted(server: DroneServer) -> int:
+    """Connections to the server's port that its process has accepted (established TCP sockets it
+    holds a descriptor for), read from /proc."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{server.process.pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{server.process.pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    count = 0
+    with open("/proc/net/tcp") as table:
+        for row in table.read().splitlines()[1:]:
+            fields = row.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            count += local_port == server.port and state == "01" and inode in inodes
+    return count
+
+
 def test_sigterm_lets_requests_in_flight_finish(workdir: Path, start_server: StartServer) -> None:
     config = workdir / "halcfg.yaml"
     config.write_text(config.read_text().replace(
-        "echo no token today >&2; exit 3", "sleep 1.5; printf slow-password"))
+        "echo no token today >&2; exit 3", "sleep 3; printf slow-password"))
     server = start_server()
     results: list[Response | BaseException] = []
 
@@ -278,11 +297,13 @@ def test_sigterm_lets_requests_in_flight_finish(workdir: Path, start_server: Sta
     threads = [threading.Thread(target=one) for _ in range(8)]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)
+    _until(lambda: _accepted(server) >= 9)  # all nine accepted: in flight
     server.process.send_signal(15)
     time.sleep(0.3)
     slow_client.sendall(half[-10:])
-    answer = slow_client.recv(65536)
+    answer = b""
+    while chunk := slow_client.recv(65536):  # the server closes it: it is shutting down
+        answer += chunk
     slow_client.close()
     for thread in threads:
         thread.join(timeout=30)

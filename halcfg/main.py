@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 def exit_fast() -> None:
     """The `halcfg` program: `main()`, then exit without the interpreter's teardown.
 
-    Every file halcfg writes is closed (and fsynced) before a command returns, so freeing the
+    Every file halcfg writes is closed before a command returns (the accounts file and secrets
+    also fsynced; rendered output, which can be rendered again, is not), so freeing the
     loaded document object by object at exit would only cost time — on a large file, about a
     tenth of `halcfg validate`'s run.
     """

@@ -108,7 +108,7 @@ def _secret_access_key(ecr: Ecr, base_dir: Path) -> str | None:
     if ecr.secret_access_key_file:
         return read_password_file(ecr.secret_access_key_file, base_dir).strip()
     if ecr.secret_access_key_env:
-        return read_env(ecr.secret_access_key_env)
+        return read_env(ecr.secret_access_key_env, "ecr.secretAccessKeyEnv")
     raise CredentialError(
         "ecr-token-failed", "ecr.accessKeyId is set without a secret access key",
         "Add ecr.secretAccessKeyFile or ecr.secretAccessKeyEnv, or drop accessKeyId to use the default chain.",

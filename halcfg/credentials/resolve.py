@@ -97,11 +97,12 @@ def read_password_file(name: str, base_dir: Path) -> str:
     return text
 
 
-def read_env(name: str) -> str:
+def read_env(name: str, field: str = "passwordEnv") -> str:
+    """The value of `name`, which the account names in `field`; an error when unset or empty."""
     value = os.environ.get(name)
     if not value:
         raise CredentialError(
-            "password-env-unset", f"environment variable {name} (passwordEnv) is not set or empty",
+            "password-env-unset", f"environment variable {name} ({field}) is not set or empty",
             f"Export {name} in the environment that runs halcfg.",
         )
     return value

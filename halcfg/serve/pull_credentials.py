@@ -9,6 +9,7 @@ unless a token must be fetched. Failures are ServeError: one line, secrets alrea
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from halcfg.config.model import Account, Config
@@ -41,7 +42,7 @@ def load_served(path: Path) -> Config:
         line, col = document.locate(first.path, key=first.at_key) or (1, 1)
         raise ServeError(
             f"accounts file {path} is not valid; first: {path}:{line}:{col}: {first.message} "
-            f"(run `halcfg validate {path}`)"
+            f"(run `halcfg validate {shlex.quote(str(path))}`)"
         )
     return build_config(path, document.data)
 

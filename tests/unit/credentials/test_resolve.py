@@ -9,7 +9,7 @@ import pytest
 
 from halcfg.config.model import Account
 from halcfg.credentials.redact import MASK
-from halcfg.credentials.resolve import Credential, CredentialError, resolve
+from halcfg.credentials.resolve import Credential, CredentialError, read_env, resolve
 
 
 def account(**fields: object) -> Account:
@@ -85,3 +85,10 @@ def test_password_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(CredentialError) as caught:
         resolve(account(password_env="HALCFG_TEST_PW"), tmp_path)
     assert caught.value.code == "password-env-unset"
+
+
+def test_an_unset_variable_is_named_with_the_field_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HALCFG_TEST_UNSET", raising=False)
+    with pytest.raises(CredentialError) as caught:
+        read_env("HALCFG_TEST_UNSET", "ecr.secretAccessKeyEnv")
+    assert "HALCFG_TEST_UNSET (ecr.secretAccessKeyEnv)" in str(caught.value)

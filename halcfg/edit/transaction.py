@@ -123,20 +123,27 @@ def _password_file(doc: Document, account: str) -> str | None:
     return None if node is None else node.get("passwordFile")
 
 
-def _password_files(accounts: Iterable[Any]) -> dict[str, str]:
-    """{account name: passwordFile} for the accounts that have one."""
-    return {
-        str(a.get("name")): a["passwordFile"] for a in accounts
-        if isinstance(a, dict) and isinstance(a.get("passwordFile"), str)
-    }
+def _secret_files(accounts: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """(account name, kind, reference) of every secret file the accounts name: `password` for
+    passwordFile, `secret-access-key` for ecr.secretAccessKeyFile (the kinds secretfiles writes)."""
+    found = []
+    for account in accounts:
+        if not isinstance(account, dict):
+            continue
+        name, ecr = str(account.get("name")), account.get("ecr")
+        for kind, ref in (("password", account.get("passwordFile")),
+                          ("secret-access-key", ecr.get("secretAccessKeyFile") if isinstance(ecr, dict) else None)):
+            if isinstance(ref, str):
+                found.append((name, kind, ref))
+    return found
 
 
 def _own_secret_files(accounts: Iterable[Any]) -> set[str]:
-    """The passwordFile values that are the secret files halcfg makes for their accounts."""
+    """The secret file references that are the files halcfg makes for their accounts."""
     own = set()
-    for name, ref in _password_files(accounts).items():
+    for name, kind, ref in _secret_files(accounts):
         with contextlib.suppress(UsageError):  # a name no secret file could have
-            if ref == secretfiles.reference(name):
+            if ref == secretfiles.reference(name, kind):
                 own.add(ref)
     return own
 
@@ -144,7 +151,7 @@ def _own_secret_files(accounts: Iterable[Any]) -> set[str]:
 def _remove_unused(base_dir: Path, own_before: set[str], accounts_after: Iterable[Any]) -> list[str]:
     """Delete the secret files halcfg made for accounts that no longer use them (deleted, or
     switched to another password source), and say so."""
-    still_used = set(_password_files(accounts_after).values())
+    still_used = {ref for _, _, ref in _secret_files(accounts_after)}
     return [
         f"Removed {ref}: no account uses it any more."
         for ref in sorted(own_before - still_used) if secretfiles.remove(base_dir, ref)

@@ -229,6 +229,18 @@ def test_drone_registry_file(tmp_path: Path) -> None:
     assert validate(path).returncode == 0
 
 
+def test_deleting_an_imported_ecr_account_removes_its_secret_key_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    imported("--from", "drone", DRONE, "-c", path)
+    key_file = tmp_path / "secrets" / "ecr-us-east-1.secret-access-key"
+    assert key_file.is_file()
+    result = run_cli("account", "delete", "ecr-us-east-1", "-c", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Removed secrets/ecr-us-east-1.secret-access-key: no account uses it any more." in result.stdout
+    assert not key_file.exists()
+    assert (tmp_path / "secrets" / "quay.password").is_file()  # other accounts' files stay
+
+
 def _yaml(path: Path) -> object:
     from ruamel.yaml import YAML
 

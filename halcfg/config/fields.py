@@ -117,6 +117,7 @@ FIELDS: tuple[Field, ...] = (
     Field("kubernetes", "block", "How the Kubernetes dockerconfigjson Secret for this account is named."),
     Field("kubernetes.secretName", "string", "Secret name; defaults to the account name."),
     Field("kubernetes.namespace", "string", "Namespace of the Secret."),
+    Field("kubernetes.labels", "mapping", "Labels on the Secret (render's --label adds to them and wins on a clash)."),
 )
 
 BY_KEY = {f.key: f for f in FIELDS}

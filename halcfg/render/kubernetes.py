@@ -60,8 +60,8 @@ def context(job: Job) -> dict[str, Any]:
         secrets = [_secret(name, options.namespace, labels, auths)]
     else:
         secrets = [
-            _secret(account.kubernetes_secret_name or account.name,
-                    account.kubernetes_namespace or options.namespace, labels, {key: entry})
+            _secret(account.kubernetes_secret_name or account.name, account.kubernetes_namespace or options.namespace,
+                    dict(sorted({**(account.kubernetes_labels or {}), **labels}.items())), {key: entry})
             for account, key, entry in resolved
         ]
     files = Counter(secret["file"] for secret in secrets)

@@ -226,6 +226,22 @@ def test_combined_secret_holds_every_host_sorted(tmp_path: Path) -> None:
     assert [s["metadata"]["name"] for s in yaml.load_all(each.stdout)] == ["z", "a", "hub"]  # one stream for kubectl
 
 
+def test_account_labels_go_on_its_secret_and_a_label_flag_wins(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("pw")
+    write_accounts(tmp_path / "halcfg.yaml",
+                   "      - name: q\n        address: quay.io\n        username: u\n        passwordFile: pw\n"
+                   "        kubernetes: {namespace: ci, labels: {team: pay, tier: build}}\n")
+    result = run_cli("render", "--target", "kubernetes", "--label", "tier=prod", "--out", "-",
+                     "-c", tmp_path / "halcfg.yaml")
+    assert result.returncode == 0, result.stderr
+    assert yaml.load(result.stdout)["metadata"] == {
+        "name": "q", "namespace": "ci",
+        "labels": {"app.kubernetes.io/managed-by": "halcfg", "team": "pay", "tier": "prod"}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((tmp_path / "halcfg.yaml").read_text().replace("tier: build", "tier: [x]"))
+    assert run_cli("validate", bad).returncode == 1  # label values are strings
+
+
 def test_docker_config_lets_skopeo_list_tags(tmp_path: Path, basic_registry: Registry) -> None:
     (tmp_path / "pw").write_text(BASIC_PASSWORD)
     write_accounts(tmp_path / "halcfg.yaml",

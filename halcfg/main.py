@@ -1,8 +1,9 @@
-"""Entry point: route `validate` and `kubelet-credential-provider` straight to their fast paths,
-everything else through typer.
+"""Entry point: the commands that run unattended and often (`validate`, `render`, `account
+get|list`, `kubelet-credential-provider`) go straight to their argparse fast paths; everything
+else goes through typer.
 
-`halcfg validate` runs on every commit from pre-commit, so it must not pay for typer, rich or
-the round-trip YAML loader; the other commands are interactive and can.
+`halcfg validate` runs on every commit from pre-commit and the kubelet plugin on every pull, so
+they must not pay for typer, rich or the round-trip YAML loader; the interactive commands can.
 """
 
 from __future__ import annotations

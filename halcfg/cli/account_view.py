@@ -29,10 +29,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--format", default="text", help="text, json or yaml")
     parser.add_argument("-c", "--config", metavar="FILE",
                         help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
-    try:
-        options = parser.parse_args(rest)
-    except SystemExit as stop:  # argparse printed usage (or --help)
-        return EXIT_USAGE if stop.code else EXIT_OK
+    options = argparse_help.parse(parser, rest)
+    if isinstance(options, int):
+        return options
     from halcfg import report
     from halcfg.config import view
 

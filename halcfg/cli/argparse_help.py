@@ -10,6 +10,8 @@ import argparse
 import textwrap
 from typing import Any
 
+from halcfg.findings import EXIT_OK, EXIT_USAGE
+
 
 class _Style(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
@@ -22,3 +24,11 @@ def parser(prog: str, description: str, usage: str | None = None) -> argparse.Ar
     made._positionals.title, made._optionals.title = "Arguments", "Options"
     made.add_argument("-h", "--help", action="help", help="Show this message and exit.")
     return made
+
+
+def parse(made: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """The parsed options, or the exit code once argparse has printed usage (2) or help (0)."""
+    try:
+        return made.parse_args(argv)
+    except SystemExit as stop:
+        return EXIT_USAGE if stop.code else EXIT_OK

@@ -13,7 +13,7 @@ from types import FrameType
 
 from halcfg.cli import argparse_help
 from halcfg.config.path import user_config_path
-from halcfg.findings import EXIT_OK, EXIT_USAGE
+from halcfg.findings import EXIT_OK
 
 HELP = "The kubelet's image credential provider plugin: CredentialProviderRequest on stdin, response on stdout."
 DEADLINE = 45  # seconds; the kubelet's exec timeout is 60
@@ -33,10 +33,9 @@ def _give_up(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        options = _parser().parse_args(argv)
-    except SystemExit as stop:
-        return EXIT_USAGE if stop.code else EXIT_OK
+    options = argparse_help.parse(_parser(), argv)
+    if isinstance(options, int):
+        return options
     from halcfg.credentials.cache import TokenCache
     from halcfg.serve.kubelet_provider import MAX_REQUEST, respond
     from halcfg.serve.pull_credentials import ServeError

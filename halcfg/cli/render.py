@@ -12,7 +12,7 @@ from pathlib import Path
 from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_OK, EXIT_USAGE
+from halcfg.findings import EXIT_USAGE
 
 HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the
 kubelet and docker read. Without --out, shows them with secrets masked; --out DIR writes
@@ -46,11 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # argparse printed usage (or --help)
-        return EXIT_USAGE if stop.code else EXIT_OK
+    args = argparse_help.parse(_parser(), argv)
+    if isinstance(args, int):
+        return args
     from halcfg.render.target import RenderOptions
 
     try:

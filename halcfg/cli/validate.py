@@ -30,11 +30,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = _parser()
-    try:
-        options = parser.parse_args(argv)
-    except SystemExit as stop:  # argparse printed usage (or --help)
-        return EXIT_USAGE if stop.code else EXIT_OK
+    options = argparse_help.parse(_parser(), argv)
+    if isinstance(options, int):
+        return options
     from halcfg import report
 
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 from halcfg.findings import EXIT_OK, EXIT_USAGE
@@ -32,3 +33,17 @@ def parse(made: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace 
         return made.parse_args(argv)
     except SystemExit as stop:
         return EXIT_USAGE if stop.code else EXIT_OK
+
+
+def forward(app: Any, name: str, help_text: str, main: Callable[[list[str]], int]) -> None:
+    """List a fast-path command in the typer app: typer shows it, and its arguments go to `main`
+    untouched (argparse parses them, as when `halcfg.main` routes there directly)."""
+    import typer
+
+    def command(ctx: typer.Context) -> None:
+        raise typer.Exit(main(ctx.args))
+
+    # this module postpones annotations; typer resolves them against its globals, which hold no typer
+    command.__annotations__ = {"ctx": typer.Context, "return": None}
+    app.command(name, help=help_text, add_help_option=False,
+                context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)

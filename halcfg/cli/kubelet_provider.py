@@ -57,12 +57,5 @@ def main(argv: list[str]) -> int:
 
 
 def register(app: object) -> None:
-    """List the plugin in the typer app; its arguments go to `main` untouched."""
-    import typer
-
-    @app.command(  # type: ignore[attr-defined]
-        "kubelet-credential-provider", help=HELP, add_help_option=False,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def kubelet_credential_provider(ctx: typer.Context) -> None:
-        raise typer.Exit(main(ctx.args))
+    """List `kubelet-credential-provider` in the typer app; its arguments go to `main` untouched."""
+    argparse_help.forward(app, "kubelet-credential-provider", HELP, main)

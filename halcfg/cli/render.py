@@ -101,13 +101,5 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
 
 
 def register(app: object) -> None:
-    """List `render` in the typer app; its arguments go to `main` untouched. (No `from __future__
-    import annotations` in this module: typer resolves `typer.Context` against its globals.)"""
-    import typer
-
-    @app.command(  # type: ignore[attr-defined]
-        "render", help=HELP, add_help_option=False,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def render(ctx: typer.Context) -> None:
-        raise typer.Exit(main(ctx.args))
+    """List `render` in the typer app; its arguments go to `main` untouched."""
+    argparse_help.forward(app, "render", HELP, main)

@@ -68,11 +68,4 @@ def main(argv: list[str]) -> int:
 
 def register(app: object) -> None:
     """List `validate` in the typer app; its arguments go to `main` untouched."""
-    import typer
-
-    @app.command(  # type: ignore[attr-defined]
-        "validate", help=HELP, add_help_option=False,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def validate(ctx: typer.Context) -> None:
-        raise typer.Exit(main(ctx.args))
+    argparse_help.forward(app, "validate", HELP, main)

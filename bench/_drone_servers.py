@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from halcfg.serve.drone_answer import MAX_BODY, too_large
-from halcfg.serve.drone_log import JsonLog
-from halcfg.serve.drone_server import Options, build_app, read_secret, serve
+from halcfg.serve.drone.answer import MAX_BODY, too_large
+from halcfg.serve.drone.log import JsonLog
+from halcfg.serve.drone.server import Options, build_app, read_secret, serve
 
 THREADS = 8
 SERVERS = ("uvicorn", "waitress", "cheroot", "gunicorn-1x16", "gunicorn-2x16")

@@ -6,9 +6,9 @@ import typer
 
 from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
-from halcfg.edit.atomic import locked, write_atomic
 from halcfg.edit.document import starter_text
 from halcfg.errors import UsageError
+from halcfg.files.atomic import locked, write_atomic
 
 
 def register(app: typer.Typer) -> None:

@@ -28,8 +28,8 @@ def drone(
     allows the repository and event. Reloads the accounts file when it changes."""
     from halcfg import report
     from halcfg.findings import EXIT_FINDINGS
-    from halcfg.serve.drone_accounts import InvalidAccounts
-    from halcfg.serve.drone_server import Options, parse_listen, read_secret, serve
+    from halcfg.serve.drone.accounts import InvalidAccounts
+    from halcfg.serve.drone.server import Options, parse_listen, read_secret, serve
 
     host, port = parse_listen(listen)
     secret, warning = read_secret(secret_file)

@@ -77,15 +77,15 @@ class Document:
 
 def read_text(path: Path) -> str:
     """The file as text; LoadError for a missing, huge, non-regular or non-UTF-8 file."""
-    from halcfg import regularfile
+    from halcfg.files import regular
 
     try:
-        raw = regularfile.read(path, MAX_BYTES)
+        raw = regular.read(path, MAX_BYTES)
     except FileNotFoundError:
         raise LoadError(f"{path}: no such file (create one with `halcfg init`)") from None
     except IsADirectoryError:
         raise LoadError(f"{path}: is a directory, not an accounts file") from None
-    except regularfile.FileTooLarge:
+    except regular.FileTooLarge:
         raise LoadError(f"{path}: file is over {MAX_BYTES // 2**20} MiB; accounts files are not this large") from None
     except OSError as error:
         raise LoadError(f"{path}: cannot read: {error.strerror}") from None

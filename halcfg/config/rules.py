@@ -15,6 +15,7 @@ from pathlib import Path
 
 from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, PROVIDER, Account, Config, resolve_path
 from halcfg.config.references import is_secret_reference
+from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Finding, Location, Severity
 from halcfg.registry.address import AddressError, CredentialsInAddress, ecr_parts, registry_key
 
@@ -221,7 +222,6 @@ def ecr_keys(config: Config, strict: bool) -> Iterator[Finding]:
             )
 
 
-SECRET_FILE_MAX = 64 * 1024  # as credentials.resolve reads them
 CA_FILE_MAX = 1024 * 1024  # Debian's whole CA bundle is ~220 KB
 _Read = tuple[bytes, int] | OSError  # (content, st_mode) or why it could not be read
 
@@ -246,11 +246,11 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
 
 
 def _read(path: Path, limit: int, reads: dict[Path, _Read]) -> tuple[bytes, int]:
-    from halcfg import regularfile
+    from halcfg.files import regular
 
     if path not in reads:
         try:
-            content, info = regularfile.read_with_stat(path, limit)
+            content, info = regular.read_with_stat(path, limit)
             reads[path] = (content, info.st_mode)
         except OSError as error:
             reads[path] = error
@@ -264,7 +264,7 @@ def _file(
     config: Config, account: Account, key: str, value: str, secret: bool, reads: dict[Path, _Read],
     folders: set[Path],
 ) -> Iterator[Finding]:
-    from halcfg import regularfile
+    from halcfg.files import regular
 
     path = resolve_path(value, config.base_dir)
     try:
@@ -274,7 +274,7 @@ def _file(
             Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})", MISSING_FILE_FIX,
         )
         return
-    except (regularfile.NotRegularFile, regularfile.FileTooLarge) as error:
+    except (regular.NotRegularFile, regular.FileTooLarge) as error:
         what = "the password or key" if secret else "the PEM certificates"
         yield _finding(
             Severity.ERROR, "file-unreadable", account, key, f"{key} {value!r} {error.strerror}",

@@ -76,7 +76,7 @@ class TokenCache:
         now = time.time()
         if not token.fresh(now):
             return
-        from halcfg.edit.atomic import write_atomic  # only on a miss: tempfile and fcntl cost time
+        from halcfg.files.atomic import write_atomic  # only on a miss: tempfile and fcntl cost time
 
         tokens = {k: t for k, t in self._read().items() if t.fresh(now)}
         tokens[key] = token

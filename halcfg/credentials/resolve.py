@@ -4,7 +4,7 @@ the account names: inline, a file, a command, an environment variable, or ECR.
 Shared by the probe, render and the Drone extension. Failures are CredentialError with a
 message already redacted and a remediation, so callers turn them into findings as they are.
 Files are read as they are (a trailing newline stays, as clouddriver reads them), if they are
-regular files of at most PASSWORD_FILE_MAX bytes; passwordCommand output is trimmed, capped,
+regular files of at most SECRET_FILE_MAX bytes; passwordCommand output is trimmed, capped,
 and the command's whole process group is gone when it returns.
 """
 
@@ -24,10 +24,10 @@ from pathlib import Path
 from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, Account, resolve_path
 from halcfg.config.references import is_secret_reference
 from halcfg.credentials.redact import credential_secrets, redact
+from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Severity
 
 _STDERR_LINES = 5
-PASSWORD_FILE_MAX = 64 * 1024  # a GCP JSON key is ~2.3 KB; a password file larger than this is a mistake
 COMMAND_OUTPUT_MAX = 64 * 1024  # per stream: a passwordCommand that prints more is not printing a password
 _EXIT_GRACE = 1.0  # seconds to drain pipes once the command exited and its group was killed
 
@@ -78,11 +78,11 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
 
 
 def read_password_file(name: str, base_dir: Path) -> str:
-    from halcfg import regularfile
+    from halcfg.files import regular
 
     path = resolve_path(name, base_dir)
     try:
-        text = regularfile.read(path, PASSWORD_FILE_MAX).decode("utf-8")  # as they are: no newline translation
+        text = regular.read(path, SECRET_FILE_MAX).decode("utf-8")  # as they are: no newline translation
     except FileNotFoundError:
         message = f"passwordFile {name!r} does not exist ({path})"
         raise CredentialError("file-missing", message, MISSING_FILE_FIX) from None

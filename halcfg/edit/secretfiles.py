@@ -30,12 +30,12 @@ from pathlib import Path
 
 from halcfg.edit.document import check_name
 from halcfg.errors import UsageError
+from halcfg.files import SECRET_FILE_MAX
 
 FOLDER = "secrets"
 GITIGNORE = "# written by halcfg: nothing in this folder belongs in git\n*\n!.gitignore\n"
 _SCRATCH = re.compile(r"\.(?P<name>[^/]+)\.[0-9a-f]{16}\.(?P<kind>tmp|undo)")
 _ABSENT, _PRESENT = b"-", b"+"  # an undo record's first byte: the file did not exist / held the rest
-_MAX_BYTES = 64 * 1024  # as passwordFile is read
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -235,10 +235,10 @@ def _read(folder: int, path: Path) -> bytes | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UsageError(f"{path} is not a regular file; remove it and try again")
         data = b""
-        while len(data) <= _MAX_BYTES and (chunk := os.read(fd, _MAX_BYTES + 1 - len(data))):
+        while len(data) <= SECRET_FILE_MAX and (chunk := os.read(fd, SECRET_FILE_MAX + 1 - len(data))):
             data += chunk
-        if len(data) > _MAX_BYTES:
-            raise UsageError(f"{path} is over {_MAX_BYTES // 1024} KiB: not a password file halcfg wrote")
+        if len(data) > SECRET_FILE_MAX:
+            raise UsageError(f"{path} is over {SECRET_FILE_MAX // 1024} KiB: not a password file halcfg wrote")
         return data
     finally:
         os.close(fd)

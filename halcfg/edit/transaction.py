@@ -18,9 +18,9 @@ from halcfg.config import load as loader
 from halcfg.config.check import check_document, place
 from halcfg.config.model import Config
 from halcfg.edit import document, secretfiles
-from halcfg.edit.atomic import locked, write_atomic
 from halcfg.edit.document import Document
 from halcfg.errors import UsageError
+from halcfg.files.atomic import locked, write_atomic
 from halcfg.findings import Finding, Severity
 
 T = TypeVar("T")

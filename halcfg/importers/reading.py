@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from halcfg import regularfile
 from halcfg.config import load as loader
 from halcfg.errors import UsageError
+from halcfg.files import regular
 from halcfg.findings import Location
 
 MAX_BYTES = 4 * 1024 * 1024  # a halconfig with every provider is tens of KB; a Secret list, hundreds
@@ -67,7 +67,7 @@ def read_text(path: Path) -> str:
     """The file's text; UsageError for anything but a readable regular UTF-8 file of sane size
     (a FIFO or a device is refused, never read forever)."""
     try:
-        raw = regularfile.read(path, MAX_BYTES)
+        raw = regular.read(path, MAX_BYTES)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except OSError as error:

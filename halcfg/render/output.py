@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.credentials.redact import MASK
-from halcfg.edit.atomic import write_atomic
 from halcfg.errors import UsageError
+from halcfg.files.atomic import write_atomic
 
 SECRET_MODE = 0o600
 

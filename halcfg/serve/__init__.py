@@ -1,4 +1,4 @@
-"""Answers at pull time: the Drone registry extension (drone_*), docker's credential helper and
+"""Answers at pull time: the Drone registry extension (the drone sub-package), docker's credential helper and
 the kubelet's image credential provider; each runs request → match → credentials → answer.
 
 Imports `config`, `match`, `credentials`, `findings` and `errors`; never `cli`. Resolves secrets

@@ -15,23 +15,23 @@ import pytest
 from tests.support.cli import REPO
 
 PACKAGE = REPO / "halcfg"
-COMMON = {"errors", "findings", "regularfile"}  # the common language and bounded reads, for every layer
+COMMON = {"errors", "findings", "files"}  # the common language and the file primitives, for every layer
 
 # unit -> what it may import: units (a stage folder or a top-level module) or single modules
-# (`edit.atomic`). The package root (`halcfg.__version__`) is open to everyone.
+# (`credentials.redact`). The package root (`halcfg.__version__`) is open to everyone.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
-    "regularfile": {"errors"},
+    "files": {"errors"},
     "findings": set(),
     "resources": set(),
     # renders every stage's results (so it knows their types); no stage imports it
     "report": COMMON | {"config", "credentials.redact", "probe.result", "match", "render", "importers.run"},
     "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
     "config": COMMON | {"resources", "registry.address", "credentials.redact"},
-    "credentials": COMMON | {"config", "registry", "edit.atomic"},  # edit.atomic: its token cache file
+    "credentials": COMMON | {"config", "registry"},
     "probe": COMMON | {"config", "credentials", "registry"},
     "edit": COMMON | {"config", "resources", "credentials.redact", "probe"},  # probe: the live check of an edit
-    "render": COMMON | {"config", "credentials", "registry", "resources", "edit.atomic"},  # atomic 0600 outputs
+    "render": COMMON | {"config", "credentials", "registry", "resources"},
     "match": COMMON | {"config", "registry"},
     "serve": COMMON | {"config", "credentials", "registry", "match", "resources"},
     "importers": COMMON | {"config", "registry", "credentials.redact", "edit"},  # changes that edit/ applies
@@ -46,8 +46,8 @@ ALLOWED: dict[str, set[str]] = {
 KNOWN: set[tuple[str, str]] = set()
 
 # Only these write files; the accounts file is written by edit/ alone (others write their own
-# outputs through edit.atomic).
-WRITERS = {"edit"}
+# outputs through files.atomic).
+WRITERS = {"edit", "files"}
 
 
 def _unit(module: str) -> str:
@@ -118,7 +118,7 @@ _WRITE_CALLS = {"write_text", "write_bytes", "write_atomic"}
 
 
 def test_only_edit_writes_files() -> None:
-    """Outside edit/, nothing opens a file for writing: other stages write through edit.atomic."""
+    """Outside edit/, nothing opens a file for writing: other stages write through files.atomic."""
     bad = []
     for module, tree in _modules():
         if _unit(module) in WRITERS:
@@ -132,7 +132,7 @@ def test_only_edit_writes_files() -> None:
             if name in ("write_text", "write_bytes") or (
                 name == "open" and any(isinstance(m, str) and set(m) & set("wax+") for m in modes)):
                 bad.append(f"{module}:{node.lineno} {name}")
-    assert bad == [], "write through halcfg.edit.atomic instead:\n" + "\n".join(bad)
+    assert bad == [], "write through halcfg.files.atomic instead:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize(("source", "target"), [

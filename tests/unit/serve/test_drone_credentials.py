@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from halcfg.config.model import Account
-from halcfg.serve.drone_credentials import CredentialCache
+from halcfg.serve.drone.credentials import CredentialCache
 
 
 class Log:

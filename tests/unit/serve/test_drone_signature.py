@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from halcfg.serve.drone_signature import Rejection, check_date, check_digest, verify, verify_signature
+from halcfg.serve.drone.signature import Rejection, check_date, check_digest, verify, verify_signature
 
 SECRET = b"convert"
 HEADERS = {

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from halcfg.serve.drone_answer import MAX_BODY, Answer, DroneExtension, too_large
-from halcfg.serve.drone_log import JsonLog
-from halcfg.serve.drone_signature import Header
+from halcfg.serve.drone.answer import MAX_BODY, Answer, DroneExtension, too_large
+from halcfg.serve.drone.log import JsonLog
+from halcfg.serve.drone.signature import Header
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.errors import UsageError
-from halcfg.serve.drone_accounts import LiveAccounts
-from halcfg.serve.drone_answer import DroneExtension
-from halcfg.serve.drone_credentials import DEFAULT_COMMAND_TTL, CredentialCache
-from halcfg.serve.drone_http import DroneApp
-from halcfg.serve.drone_log import JsonLog
+from halcfg.serve.drone.accounts import LiveAccounts
+from halcfg.serve.drone.answer import DroneExtension
+from halcfg.serve.drone.credentials import DEFAULT_COMMAND_TTL, CredentialCache
+from halcfg.serve.drone.http import DroneApp
+from halcfg.serve.drone.log import JsonLog
 
 SECRET_ENV = "DRONE_SECRET"
 SECRET_FILE_LIMIT = 4096  # bytes: a shared secret is tens of characters
@@ -41,10 +41,10 @@ def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
     """The shared secret from --secret-file (a regular file; surrounding whitespace dropped), else
     $DRONE_SECRET; and a warning when the file is readable by others than its owner."""
     if secret_file is not None:
-        from halcfg import regularfile
+        from halcfg.files import regular
 
         try:
-            raw, info = regularfile.read_with_stat(secret_file, SECRET_FILE_LIMIT)
+            raw, info = regular.read_with_stat(secret_file, SECRET_FILE_LIMIT)
         except OSError as error:
             raise UsageError(f"{secret_file}: {error.strerror or 'cannot read'}") from None
         if not raw.strip():

@@ -16,10 +16,10 @@ from typing import Any
 
 from halcfg.config.model import Account
 from halcfg.match.drone import drone_address
-from halcfg.serve.drone_accounts import LiveAccounts
-from halcfg.serve.drone_aesgcm import KEY_BYTES, seal
-from halcfg.serve.drone_credentials import CredentialCache
-from halcfg.serve.drone_signature import Header, Rejection, verify
+from halcfg.serve.drone.accounts import LiveAccounts
+from halcfg.serve.drone.aesgcm import KEY_BYTES, seal
+from halcfg.serve.drone.credentials import CredentialCache
+from halcfg.serve.drone.signature import Header, Rejection, verify
 
 MAX_BODY = 1 << 20  # bytes; Drone's requests are a few kilobytes
 HEALTH_PATH = "/healthz"

@@ -6,10 +6,10 @@ Defaults are Halyard's, so an account reads the same here as in halconfig.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, make_dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
 from halcfg.errors import UsageError
@@ -17,9 +17,6 @@ from halcfg.registry.address import Address, AddressError, infer_registry_type, 
 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
 ACCOUNTS = (*PROVIDER, "accounts")
-
-_TYPES = {"string": str | None, "integer": int, "boolean": bool, "list": tuple[str, ...],
-          "mapping": dict[str, str] | None}
 
 
 def _owner(f: Field) -> tuple[str, ...]:
@@ -29,31 +26,66 @@ def _owner(f: Field) -> tuple[str, ...]:
     return f.path[:1] if f.path[0] in SOURCE_BLOCKS and len(f.path) > 1 else ()
 
 
-def _attributes(owner: tuple[str, ...]) -> list[tuple[str, Any, Any]]:
-    """make_dataclass's (name, type, default) for the fields `owner` holds."""
-    out: list[tuple[str, Any, Any]] = []
-    for f in FIELDS:
-        if _owner(f) != owner or f.key == "name":
-            continue
-        if f.kind != "block":
-            out.append((f.name, _TYPES[f.kind], field(default=f.default)))
-        elif f.key in SOURCE_BLOCKS:
-            out.append((f.name, Any, field(default=None)))
-    return out
+@dataclass(frozen=True)
+class Ecr:
+    """The `ecr` block: ask ECR's GetAuthorizationToken for a token instead of a static password.
+
+    One attribute per `ecr.*` entry of config.fields, in snake_case; tests/unit/config/test_fields.py
+    holds the two to each other (keys, kinds, defaults).
+    """
+
+    region: str | None = None
+    registry_id: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key_file: str | None = None
+    secret_access_key_env: str | None = None
 
 
-Ecr = make_dataclass("Ecr", _attributes(("ecr",)), frozen=True)
-Ecr.__doc__ = "The `ecr` block: attributes are config.fields' `ecr.*` entries in snake_case."
+@dataclass(frozen=True)
+class Account:
+    """One account, typed, with Halyard's defaults for absent keys.
 
-
-class _AccountMethods:
-    """What an Account knows beyond its fields."""
+    One attribute per config.fields entry (snake_case; `registryType` is `registry_type_declared`,
+    since `registry_type` is the inferred one; `permissions.READ` is `read_permissions`; other
+    blocks' fields are flat: `drone.repos` is `drone_repos`). `index` is the account's position in
+    `accounts[]`, for JSON paths; `raw` is the account's plain mapping as the file has it.
+    """
 
     index: int
     name: str
-    address: str
-    registry_type_declared: str | None
-    raw: dict[str, Any]
+    address: str = "gcr.io"
+    registry_type_declared: str | None = None
+    repositories: tuple[str, ...] = ()
+    repositories_regex: str | None = None
+    username: str | None = None
+    email: str | None = "fake.email@spinnaker.io"
+    password: str | None = None
+    password_file: str | None = None
+    password_command: str | None = None
+    password_env: str | None = None
+    ecr: Ecr | None = None
+    ca_cert_file: str | None = None
+    insecure_registry: bool = False
+    plain_http: bool = False
+    cache_interval_seconds: int = 30
+    client_timeout_millis: int = 60000
+    cache_threads: int = 1
+    paginate_size: int = 100
+    sort_tags_by_date: bool = False
+    track_digests: bool = False
+    read_permissions: tuple[str, ...] = ()
+    write_permissions: tuple[str, ...] = ()
+    required_group_membership: tuple[str, ...] = ()
+    environment: str | None = None
+    provider_version: str | None = None
+    drone_repos: tuple[str, ...] = ()
+    drone_events: tuple[str, ...] = ()
+    kubernetes_secret_name: str | None = None
+    kubernetes_namespace: str | None = None
+    kubernetes_labels: dict[str, str] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key_path(self) -> tuple[str | int, ...]:
@@ -85,15 +117,6 @@ class _AccountMethods:
     def password_sources(self) -> list[str]:
         """The password sources this account sets, in file-key spelling."""
         return [key for key in PASSWORD_SOURCES if self.raw.get(key) is not None]
-
-
-Account = make_dataclass(
-    "Account",
-    [("index", int), ("name", str), *_attributes(()),  # index: position in accounts[], for JSON paths
-     ("raw", dict[str, Any], field(default_factory=dict, compare=False, repr=False))],
-    bases=(_AccountMethods,), frozen=True,
-)
-Account.__doc__ = "One account, typed; attributes are config.fields' entries in snake_case, with Halyard's defaults."
 
 
 @dataclass(frozen=True)
@@ -150,13 +173,14 @@ def _plan(owner: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], Any, bool
     )
 
 
+_Built = TypeVar("_Built", Account, Ecr)
 _PLANS = {owner: _plan(owner) for owner in ((), *((key,) for key in SOURCE_BLOCKS))}
 
 
-def _build(cls: Any, owner: tuple[str, ...], data: Mapping[str, Any], **extra: Any) -> Any:
+def _build(cls: type[_Built], owner: tuple[str, ...], data: Mapping[str, Any], **extra: Any) -> _Built:
     """An Account (or a source block's object) from a plain account mapping; absent keys take
     their defaults, and a source block is None when absent."""
-    values = {}
+    values: dict[str, Any] = {}
     for name, path, default, is_list, is_block in _PLANS[owner]:
         node: Any = data
         for part in path:
@@ -170,7 +194,7 @@ def _build(cls: Any, owner: tuple[str, ...], data: Mapping[str, Any], **extra: A
     return cls(**values, **extra)
 
 
-def build_account(index: int, raw: dict[str, Any]) -> Any:
+def build_account(index: int, raw: dict[str, Any]) -> Account:
     return _build(Account, (), raw, index=index, name=raw.get("name", ""), raw=raw)
 
 

@@ -64,6 +64,23 @@ def test_the_model_has_one_attribute_per_field_with_its_default() -> None:
     assert {f.name for f in dataclasses.fields(Ecr)} == {f.name for f in FIELDS if f.key.startswith("ecr.")}
 
 
+_ANNOTATIONS = {"string": "str | None", "integer": "int", "boolean": "bool", "list": "tuple[str, ...]",
+                "mapping": "dict[str, str] | None"}
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if (f.key != "name" and f.kind != "block") or f.key in SOURCE_BLOCKS],
+                         ids=lambda f: f.key)
+def test_each_class_attribute_is_its_fields_kind_and_default(field) -> None:
+    """The classes are written out; each attribute's annotation and default are the table's."""
+    holder = Ecr if field.path[0] in SOURCE_BLOCKS and len(field.path) > 1 else Account
+    declared = {f.name: f for f in dataclasses.fields(holder)}[field.name]
+    expected = "Ecr | None" if field.key in SOURCE_BLOCKS else _ANNOTATIONS[field.kind]
+    if field.key == "address":  # always present once the schema passed: no None
+        expected = "str"
+    assert declared.type == expected
+    assert declared.default == field.default
+
+
 def test_the_model_reads_every_field() -> None:
     raw = {"name": "x", "requiredGroupMembership": ["ops"], "ecr": {"region": "us-east-1"},
            "permissions": {"READ": ["dev"]}, "kubernetes": {"namespace": "ns"}}

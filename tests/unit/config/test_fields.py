@@ -68,8 +68,10 @@ _ANNOTATIONS = {"string": "str | None", "integer": "int", "boolean": "bool", "li
                 "mapping": "dict[str, str] | None"}
 
 
-@pytest.mark.parametrize("field", [f for f in FIELDS if (f.key != "name" and f.kind != "block") or f.key in SOURCE_BLOCKS],
-                         ids=lambda f: f.key)
+_ATTRIBUTES = [f for f in FIELDS if (f.key != "name" and f.kind != "block") or f.key in SOURCE_BLOCKS]
+
+
+@pytest.mark.parametrize("field", _ATTRIBUTES, ids=lambda f: f.key)
 def test_each_class_attribute_is_its_fields_kind_and_default(field) -> None:
     """The classes are written out; each attribute's annotation and default are the table's."""
     holder = Ecr if field.path[0] in SOURCE_BLOCKS and len(field.path) > 1 else Account

@@ -68,8 +68,9 @@ def unsupported_type(repository: str, tag: str, media_type: str) -> Outcome:
 
 
 def summary(pullable: int, skipped: int, limit: int | None) -> Outcome | None:
-    """The account's INFO line: how many repositories answered a pull, how many were not asked."""
-    if pullable == 0 and skipped == 0:
+    """The account's INFO line: how many repositories answered a pull, how many were not asked
+    (nothing when the check was off: --no-pull-check is --pull-check 0)."""
+    if limit == 0 or (pullable == 0 and skipped == 0):
         return None
     noun = "repository" if pullable == 1 else "repositories"
     message = f"pull check: the newest tag of {pullable} {noun} answered a pull (its manifest, as pullers ask)"

@@ -23,8 +23,10 @@ DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 # The manifest types a puller accepts: containerd's resolver (core/remotes/docker/resolver.go,
 # NewResolver's resolveHeader) and go-containerregistry (pkg/v1/remote image.go
 # acceptableImageMediaTypes, index.go acceptableIndexMediaTypes) both send these four. Without
-# the OCI ones distribution answers 404 for an OCI image or index, so a narrower Accept would
-# report a pullable tag as missing. containerd also adds */*, which only invites schema 1.
+# the OCI ones distribution answers 404 for an OCI image or index (registry/handlers/manifests.go
+# GetManifest: "OCI index found, but accept header does not support OCI indexes"), so a narrower
+# Accept would report a pullable tag as missing. containerd also adds */*, which only invites
+# schema 1.
 PULL_MEDIA_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_V2)
 _PULL_ACCEPT = {"Accept": ", ".join(PULL_MEDIA_TYPES)}
 
@@ -135,13 +137,15 @@ class Client:
         (dockerResolver.Resolve): HEAD with the puller's Accept list (and a HEAD is not counted
         as a pull by Docker Hub's rate limit); GET where HEAD is not allowed (405, its
         request.retryRequest; 501 too: not implemented); after a HEAD 403, whose answer has no
-        body, one GET for the registry's reason. One request when the pull is allowed, with the
-        token the tag listing already holds (the same `repository:<name>:pull` scope).
+        body, one GET for the registry's reason (containerd does so for 403; a 404's reason, an
+        unknown manifest or a type the Accept list lacks, is worth the same). One request when
+        the pull is allowed, with the token the tag listing already holds (the same
+        `repository:<name>:pull` scope).
         Raises ScopeRefused (401/403), or a RegistryError for any other answer but 200."""
         path = f"/v2/{quote(repository)}/manifests/{quote(reference)}"
         url, scope = self.endpoint.url(path), pull_scope(repository)
         response = self._get(url, scope, method="HEAD", headers=_PULL_ACCEPT)
-        if response.status_code in (405, 501) or (response.status_code == 403 and not response.content):
+        if response.status_code in (403, 404, 405, 501):
             response = self._get(url, scope, headers=_PULL_ACCEPT, limit=MANIFEST_LIMIT)
         if response.status_code != 200:
             raise self._failure(response, scope, path)

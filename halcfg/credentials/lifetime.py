@@ -14,18 +14,21 @@ from typing import NamedTuple
 from halcfg.credentials.resolve import Credential
 from halcfg.registry.token_claims import claims, expiry
 
+ECR_TOKEN = "its ECR token"
+JWT_PASSWORD = "its password (a JWT)"
+
 
 class Lifetime(NamedTuple):
-    what: str  # "its ECR token", "its password (a JWT)"
+    what: str  # ECR_TOKEN or JWT_PASSWORD
     expires_at: datetime
 
 
 def lifetime(credential: Credential) -> Lifetime | None:
     """When `credential` expires, or None when its source does not say."""
     if credential.expires_at is not None:
-        return Lifetime("its ECR token", credential.expires_at)
+        return Lifetime(ECR_TOKEN, credential.expires_at)
     moment = expiry(claims((credential.password or "").strip()))
-    return Lifetime("its password (a JWT)", moment) if moment is not None else None
+    return Lifetime(JWT_PASSWORD, moment) if moment is not None else None
 
 
 def utc(moment: datetime) -> str:

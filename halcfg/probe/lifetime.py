@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import time
 
-from halcfg.credentials.lifetime import lifetime, remaining, utc
+from halcfg.credentials.lifetime import ECR_TOKEN, JWT_PASSWORD, lifetime, remaining, utc
 from halcfg.credentials.resolve import Credential
 from halcfg.findings import Severity
 
 EXPIRES_SOON = 3600.0  # seconds
 
 _RENEW = {
-    "its ECR token": "Consumers that store it (docker-config --inline-ecr, kubernetes Secrets) need a "
-                     "new render by then; docker-credential-halcfg and the kubelet plugin fetch fresh ones.",
-    "its password (a JWT)": "Renew the token before then, or let passwordCommand mint a fresh one at each use.",
+    ECR_TOKEN: "Consumers that store it (docker-config --inline-ecr, kubernetes Secrets) need a new "
+               "render by then; docker-credential-halcfg and the kubelet plugin fetch fresh ones.",
+    JWT_PASSWORD: "Renew the token before then, or let passwordCommand mint a fresh one at each use.",
 }
 
 

@@ -234,3 +234,20 @@ def test_a_jwt_password_says_when_it_dies(tmp_path: Path, lister_setup, lifetime
     assert f"[{code}]" in out
     assert password not in json.dumps(report) + out
     assert probe(path, "--strict", env={"PW": password})[0] == (1 if severity == "WARNING" else 0)
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "docker-config"])
+def test_render_says_when_the_written_ecr_token_dies(tmp_path: Path, moto_ecr, ecr_registry, fault_proxy,
+                                                     target: str) -> None:
+    """Where render resolves an ECR token into a file, its finding gives the expiry and what is left."""
+    aws = fault_proxy(moto_ecr.endpoint_url)
+    aws.add_rule(r"^/$", rewrite=with_real_token_lifetime)
+    path = write_config(tmp_path, ecr_account(ecr_registry, aws.url, moto_ecr))
+    extra = ["--inline-ecr"] if target == "docker-config" else []
+    result = run_cli("render", "-c", path, "--target", target, "--out", tmp_path / "out", *extra,
+                     env={"ECR_SECRET": SECRET_ACCESS_KEY})
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = result.stdout + result.stderr
+    assert re.search(r"\[render-short-lived-token\] account 'ecr': its ECR token, rendered into a static file, "
+                     r"expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in (11 h 59 min|12 h 0 min)\)", printed), printed
+    assert moto_ecr.password not in printed

@@ -7,7 +7,8 @@
     Targets: sequential / halcfg >= 10, halcfg / ideal <= 1.5.
 (b) On loopback: halcfg's requests per second (requests counted by the sequential client, which
     makes the same ones) against wrk on one tags/list URL in the same run. Target >= 0.6.
-(c), (d), (e): issue 6's load cases, described in bench/_probe_load.py.
+(c), (d), (e): issue 6's load cases, (f) issue 19's pull check on vs off, described in
+bench/_probe_load.py.
 Also reports halcfg's peak RSS: ru_maxrss from wait4 (the children's rusage of its own process).
 Everything runs on 127.0.0.1, every run has a timeout, and the exit code is 0 only when every
 target is met (so also 1 while `halcfg probe` does not exist yet).
@@ -33,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for tests.support
 
-from _probe_load import bench_defaults, bench_ecr, bench_refusing
+from _probe_load import bench_defaults, bench_ecr, bench_pull_check, bench_refusing
 
 from tests.support.fault_proxy import FaultProxy
 from tests.support.registry import Registry, start_registry
@@ -272,7 +273,7 @@ def main() -> int:
                         help="paginateSize / catalog n, at most 1000 for distribution (1000)")
     parser.add_argument("--wrk-seconds", type=int, default=5, help="wrk duration (5)")
     parser.add_argument("--timeout", type=float, default=300, help="timeout of each halcfg run, seconds (300)")
-    parser.add_argument("--cases", default="abcde", help="which cases to run, e.g. 'ce' (default abcde)")
+    parser.add_argument("--cases", default="abcdef", help="which cases to run, e.g. 'ce' (default abcdef)")
     args = parser.parse_args()
     if not 1 <= args.page_size <= 1000:
         parser.error("--page-size must be within 1..1000 (distribution's catalog.maxentries)")
@@ -305,6 +306,9 @@ def main() -> int:
             if "e" in args.cases:
                 results += bench_defaults(registry, args.repos, args.delay, workdir, run_measured, halcfg_command,
                                           env, verdict)
+            if "f" in args.cases:
+                results += bench_pull_check(registry, args.repos, args.delay, workdir, run_measured,
+                                            halcfg_command, env, verdict)
 
     if peak:
         print(f"\nhalcfg peak RSS: {max(peak) / 1024:.1f} MiB (ru_maxrss of its own process)")

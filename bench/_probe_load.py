@@ -9,6 +9,11 @@
 (e) 400 listed repositories behind the proxy's per-response delay, `halcfg probe` at its DEFAULT
     settings (no --concurrency) against a sequential keep-alive client (ping, then every
     tags/list in turn). Target >= 10x.
+(f) Issue 19: the same 400 listed repositories behind the same delay, the pull check on (the
+    default) against off (--no-pull-check), interleaved, best of ROUNDS each. The check may cost one
+    round trip per repository: exactly one more request each (counted by the proxy), and no more
+    time than those requests cost spread over the pool, `repos x delay / concurrency`, with case
+    (a)'s 1.5x allowance for the pool's overhead. The ratio on / off is printed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import requests
 
+from halcfg.probe.run import DEFAULT_CONCURRENCY  # what (e) and (f) run at: halcfg probe's default
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ports import free_port
 from tests.support.registry import Registry
@@ -28,6 +34,8 @@ TARGET_REFUSING_VS_ALONE = 10.0
 TARGET_ECR_RSS = 1.3
 TARGET_DEFAULTS_VS_SEQUENTIAL = 10.0
 LISTED = 400
+ROUNDS = 2
+TARGET_PULL_OVERHEAD = 1.5  # extra time of the pull check / its ideal (one round trip per repository)
 
 
 def write_file(path: Path, accounts: list[dict[str, Any]]) -> Path:
@@ -136,3 +144,37 @@ def bench_defaults(registry: Registry, repos: int, delay: float, workdir: Path, 
     print(f"  sequential / halcfg = {ratio:5.1f}   target >= {TARGET_DEFAULTS_VS_SEQUENTIAL:g}  "
           f"{verdict(ratio >= TARGET_DEFAULTS_VS_SEQUENTIAL)}")
     return [run.code == 0, ratio >= TARGET_DEFAULTS_VS_SEQUENTIAL]
+
+
+def bench_pull_check(registry: Registry, repos: int, delay: float, workdir: Path, measure: Any, command: Any,
+                     env: dict[str, str], verdict: Any) -> list[bool]:
+    listed = [f"bench/repo-{i:04d}" for i in range(min(LISTED, repos))]
+    print(f"\n(f) the pull check on vs off: {len(listed)} listed repositories behind a {delay * 1000:.0f} ms proxy")
+    proxy = FaultProxy(registry.url, delay=delay).start()
+    seconds: dict[str, list[float]] = {"on": [], "off": []}
+    requests_made: dict[str, int] = {}
+    ok = True
+    try:
+        path = write_file(workdir / "pull.yaml", [{"name": "listed", "address": proxy.address, "plainHttp": True,
+                                                   "repositories": listed}])
+        for _ in range(ROUNDS):
+            for mode, flags in (("off", ["--no-pull-check"]), ("on", [])):
+                proxy.hits.clear()
+                run = measure(command("probe", "-c", str(path), "--format", "json", *flags), 300, env)
+                requests_made[mode] = len(proxy.hits)
+                seconds[mode].append(run.seconds)
+                codes = [f["code"] for f in (probe_json(run) or {}).get("findings", [])]
+                ok = ok and run.code == 0 and codes == (["pull-checked"] if mode == "on" else [])
+    finally:
+        proxy.stop()
+    on, off = min(seconds["on"]), min(seconds["off"])
+    extra = requests_made["on"] - requests_made["off"]
+    ideal = len(listed) * delay / DEFAULT_CONCURRENCY
+    overhead = (on - off) / ideal
+    print(f"  pull check off: {off:6.2f} s  ({requests_made['off']} requests)")
+    print(f"  pull check on:  {on:6.2f} s  ({requests_made['on']} requests: {extra} more, one per repository "
+          f"{verdict(extra == len(listed))})")
+    print(f"  on / off = {on / off:5.2f};  (on - off) / ideal one round trip per repository "
+          f"({len(listed)} x {delay * 1000:.0f} ms / {DEFAULT_CONCURRENCY} = {ideal:.2f} s) = {overhead:5.2f}   "
+          f"target <= {TARGET_PULL_OVERHEAD:g}  {verdict(overhead <= TARGET_PULL_OVERHEAD)}")
+    return [ok, extra == len(listed), overhead <= TARGET_PULL_OVERHEAD]

@@ -26,23 +26,34 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[int, typer.Option(min=1, help="requests in flight at once")] = DEFAULT_CONCURRENCY,
         timeout: Annotated[float, typer.Option(min=0.1, help="seconds for the whole probe")] = DEFAULT_TIMEOUT,
         strict: Annotated[bool, typer.Option("--strict", help="fail on warnings too")] = False,
+        pull_check: Annotated[int | None, typer.Option(
+            "--pull-check", min=0, metavar="N",
+            help="pull the newest tag of the first N repositories of each account (default: all)")] = None,
+        no_pull_check: Annotated[bool, typer.Option(
+            "--no-pull-check", help="list tags only; pull nothing (same as --pull-check 0)")] = False,
     ) -> None:
-        """Check each account against its registry's v2 API: reachable, credentials accepted,
-        catalog readable, repositories known and tagged."""
+        """Check each account against its registry's v2 API: reachable, credentials accepted (and
+        when they expire), catalog readable, repositories known and tagged, newest tags pullable."""
+        from halcfg.errors import UsageError
         from halcfg.report import check_format
 
         check_format(fmt, ("text", "json"))
-        raise typer.Exit(run(config_path(config), names or [], fmt, concurrency, timeout, strict))
+        if no_pull_check and pull_check not in (None, 0):
+            raise UsageError("--pull-check and --no-pull-check contradict each other; give one")
+        limit = 0 if no_pull_check else pull_check
+        raise typer.Exit(run(config_path(config), names or [], fmt, concurrency, timeout, strict, limit))
 
 
-def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float, strict: bool) -> int:
+def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float, strict: bool,
+        pull_check: int | None = None) -> int:
     """Probe `path` (offline check first), print the report, return the exit code."""
     from halcfg import report
     from halcfg.probe.stage import probe_file
 
     progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
     try:
-        result = probe_file(path, names, strict=strict, concurrency=concurrency, timeout=timeout, progress=progress)
+        result = probe_file(path, names, strict=strict, concurrency=concurrency, timeout=timeout, progress=progress,
+                            pull_check=pull_check)
     finally:
         if progress is not None:
             progress.clear()

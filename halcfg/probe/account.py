@@ -1,5 +1,6 @@
-"""One account's probe, as a state machine: credentials, ping, login, then the listed
-repositories or the catalog, each repository on the shared pool; findings as they happen.
+"""One account's probe, as a state machine: credentials (and their lifetime), ping, login, then
+the listed repositories or the catalog, each repository on the shared pool — its tags listed,
+then its newest tag pulled (probe/pull.py) — with findings as they happen.
 
 The account is done when its last work item settles, or frozen by `abandon` at the deadline.
 """
@@ -16,6 +17,8 @@ from halcfg.credentials import resolve as credentials
 from halcfg.credentials.redact import credential_secrets, hide_userinfo, redact
 from halcfg.findings import Finding, Location, Severity
 from halcfg.probe.classify import AUTH_CODES, classify, whitespace_hint
+from halcfg.probe.lifetime import lifetime_finding
+from halcfg.probe.pull import NewestTag, classify_pull, summary, unsupported_type
 from halcfg.probe.result import AccountResult
 from halcfg.probe.scheduler import Scheduler
 from halcfg.registry.address import AddressError
@@ -30,8 +33,9 @@ if TYPE_CHECKING:
 class AccountProbe:
     """One account's probe; its repositories finish on other threads, counted by `pending`."""
 
-    def __init__(self, runner: Scheduler, config: Config, account: Account) -> None:
+    def __init__(self, runner: Scheduler, config: Config, account: Account, pull_check: int | None = None) -> None:
         self.runner = runner
+        self.pull_check = pull_check  # repositories whose pull is checked, in probe order (None: all)
         self.config = config
         self.account = account
         self.result = AccountResult(account.name, hide_userinfo(account.address))
@@ -45,6 +49,9 @@ class AccountProbe:
         self._lock = threading.Lock()
         self._pending = 1  # the account's own task, plus one per queued repository
         self._closed = False
+        self._dispatched = 0
+        self._pullable = 0
+        self._pull_skipped = 0
 
     # -- the account's own task ------------------------------------------------------------
 
@@ -75,17 +82,19 @@ class AccountProbe:
         account, run = self.account, self.runner
         endpoint = endpoint_for(account.parsed_address, account.plain_http)
         self.result.endpoint = endpoint.base_url
+        credential: credentials.Credential | None = None
         try:
-            credential = credentials.resolve(account, self.config.base_dir, timeout=run.remaining(30.0))
+            resolved = credentials.resolve(account, self.config.base_dir, timeout=run.remaining(30.0))
         except credentials.CredentialError as error:
             # Still find out whether the registry answers: two problems reported in one run.
             self.add(error.severity, error.code, error.message, error.remediation)
-            credential = None
         else:
-            self.password = credential.password
-            self.secrets += credential_secrets(credential.username, credential.password)
+            credential, self.password = resolved, resolved.password
+            self.secrets += credential_secrets(resolved.username, resolved.password)
             with self._lock:
-                self.result.credential_source = credential.source
+                self.result.credential_source = resolved.source
+            if (expiry := lifetime_finding(resolved)) is not None:
+                self.add(*expiry)
         self.stage = "connecting"
         ca_file = resolve_path(account.ca_cert_file, self.config.base_dir) if account.ca_cert_file else None
         self.session = new_session(tls_verify(account.insecure_registry, ca_file), run.concurrency, endpoint.base_url)
@@ -144,21 +153,32 @@ class AccountProbe:
                 return
             self._pending += 1
             self.result.tags.setdefault(repository, None)
+            pull = self.pull_check is None or self._dispatched < self.pull_check
+            self._dispatched += 1
         self.runner.counted(1, 0)
-        self.runner.dispatch(lambda: self._probe_repository(client, repository, listed))
+        self.runner.dispatch(lambda: self._probe_repository(client, repository, listed, pull))
 
-    def _probe_repository(self, client: Client, repository: str, listed: bool) -> None:
+    def _probe_repository(self, client: Client, repository: str, listed: bool, pull: bool) -> None:
         from halcfg.registry.errors import Cancelled, RegistryError
 
         try:
             if self.runner.cancel.is_set():
                 return
-            count = sum(len(page) for page in client.tags(repository))
+            count, newest = 0, NewestTag()
+            for page in client.tags(repository):
+                count += len(page)
+                newest.see(page)
             with self._lock:
                 if not self._closed:
                     self.result.tags[repository] = count
             if count == 0:
                 self._no_tags(repository)
+            elif newest.tag is not None:
+                if pull:
+                    self._check_pull(client, repository, newest.tag, listed)
+                else:
+                    with self._lock:
+                        self._pull_skipped += 1
         except Cancelled:
             pass
         except RegistryError as error:
@@ -174,6 +194,23 @@ class AccountProbe:
                      f"{repository}: {error}", "Please report this as a halcfg bug.")
         finally:
             self._settle(1)
+
+    def _check_pull(self, client: Client, repository: str, tag: str, listed: bool) -> None:
+        """One request, a HEAD of the tag's manifest with the listing's token: pullable or why not."""
+        from halcfg.registry.client import PULL_MEDIA_TYPES
+        from halcfg.registry.errors import Cancelled, DeadlinePassed, RegistryError
+
+        try:
+            manifest = client.pull(repository, tag)
+        except (Cancelled, DeadlinePassed):
+            raise
+        except RegistryError as error:
+            self.add(*classify_pull(error, repository, tag, listed))
+            return
+        with self._lock:
+            self._pullable += 1
+        if manifest.media_type not in PULL_MEDIA_TYPES:
+            self.add(*unsupported_type(repository, tag, manifest.media_type))
 
     def _no_tags(self, repository: str) -> None:
         self.add(Severity.WARNING, "repository-no-tags", f"repository {repository} has no tags",
@@ -199,6 +236,8 @@ class AccountProbe:
                 f"none of the {len(counts)} repositories probed has a tag: Spinnaker will find no images",
                 "Push some images to the registry.",
             ))
+        if (checked := summary(self._pullable, self._pull_skipped, self.pull_check)) is not None:
+            result.findings.append(self._finding(*checked))
         result.duration = time.monotonic() - self.started
         result.complete = True
         self._closed = True

@@ -22,18 +22,20 @@ def run_probe(
     concurrency: int = DEFAULT_CONCURRENCY,
     timeout: float | None = None,
     progress: Progress | None = None,
+    pull_check: int | None = None,
 ) -> ProbeResult:
     """Probe the named accounts (all when `names` is empty or None) and return what was found.
 
     `timeout` bounds the whole probe: what has not finished by then is reported as a `timeout`
-    finding and abandoned. Raises UsageError for names the file does not define.
+    finding and abandoned. `pull_check` caps the repositories per account whose newest tag's pull
+    is checked (None: every one; 0: none). Raises UsageError for names the file does not define.
     """
     accounts = select_accounts(config, names)
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     started = time.monotonic()
     scheduler = Scheduler(concurrency, timeout, progress)
-    probes = [AccountProbe(scheduler, config, account) for account in accounts]
+    probes = [AccountProbe(scheduler, config, account, pull_check) for account in accounts]
     scheduler.counted(len(probes), 0)
     try:
         for probe in probes:

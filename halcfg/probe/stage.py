@@ -19,6 +19,7 @@ def probe_file(
     concurrency: int = DEFAULT_CONCURRENCY,
     timeout: float | None = None,
     progress: Progress | None = None,
+    pull_check: int | None = None,
 ) -> ProbeResult:
     """The offline findings about the named accounts (and a `probe-skipped` for each account they
     fail), then the probe of the others. Raises LoadError / UsageError as the loader and the
@@ -35,7 +36,8 @@ def probe_file(
     offline, chosen = gate(config, offline, names)
     if not chosen:
         return ProbeResult([], offline=offline, path=path)
-    result = run_probe(config, chosen, concurrency=concurrency, timeout=timeout, progress=progress)
+    result = run_probe(config, chosen, concurrency=concurrency, timeout=timeout, progress=progress,
+                       pull_check=pull_check)
     for account in result.accounts:
         account.findings = [place(f, document) for f in account.findings]
     result.offline = offline

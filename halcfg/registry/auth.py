@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from halcfg.registry.challenge import Challenge, parse_challenges
 from halcfg.registry.errors import AuthRefused, CredentialsWithheld, RegistryError, error_from_body
+from halcfg.registry.token_claims import claims, granted_actions
 from halcfg.registry.transport import TOKEN_LIMIT, Transport
 
 CATALOG_SCOPE = "registry:catalog:*"
@@ -111,6 +112,13 @@ class Auth:
         (Basic is checked by the caller's authenticated /v2/ request)."""
         if self.scheme == "bearer":
             self._token(None)
+
+    def granted(self, scope: str) -> list[str] | None:
+        """What the cached token for `scope` grants on its resource, by the token's own claims
+        (None: no token, or an opaque one)."""
+        with self._lock:
+            token = self._tokens.get(scope)
+        return granted_actions(claims(token.value), scope) if token is not None else None
 
     def reauthenticate(self, www_authenticate: str | None, scope: str | None) -> bool:
         """After a 401: adopt the challenge it carries and drop the cached token for `scope`.

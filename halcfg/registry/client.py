@@ -1,4 +1,4 @@
-"""Remote operations on a v2 registry: ping, catalog pages, tag pages.
+"""Remote operations on a v2 registry: ping, catalog pages, tag pages, a manifest as pullers ask.
 
 Listings are generators of pages, so a caller that only counts never holds a whole catalog.
 """
@@ -7,13 +7,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope
 from halcfg.registry.challenge import parse_challenges
-from halcfg.registry.errors import AuthRefused, NotV2, RateLimited, RegistryError, error_from_body
+from halcfg.registry.errors import AuthRefused, NotV2, RateLimited, RegistryError, ScopeRefused, error_from_body
 from halcfg.registry.names import Endpoint
-from halcfg.registry.transport import Reply, Transport
+from halcfg.registry.transport import MANIFEST_LIMIT, Reply, Transport
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+# The manifest types a puller accepts: containerd's resolver (core/remotes/docker/resolver.go,
+# NewResolver's resolveHeader) and go-containerregistry (pkg/v1/remote image.go
+# acceptableImageMediaTypes, index.go acceptableIndexMediaTypes) both send these four. Without
+# the OCI ones distribution answers 404 for an OCI image or index (registry/handlers/manifests.go
+# GetManifest: "OCI index found, but accept header does not support OCI indexes"), so a narrower
+# Accept would report a pullable tag as missing. containerd also adds */*, which only invites
+# schema 1.
+PULL_MEDIA_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_V2)
+_PULL_ACCEPT = {"Accept": ", ".join(PULL_MEDIA_TYPES)}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a pull of a tag learnt from its manifest's headers."""
+
+    media_type: str  # Content-Type, parameters dropped; "" when the registry sent none
+    digest: str | None  # Docker-Content-Digest
 
 
 def next_page_url(current: str, link_header: str | None) -> str | None:
@@ -109,13 +132,51 @@ class Client:
         """Pages of tag names of `repository` (already in wire spelling, see names.repository_name)."""
         return self._pages(f"/v2/{quote(repository)}/tags/list", pull_scope(repository), "tags")
 
+    def pull(self, repository: str, reference: str) -> Manifest:
+        """Ask for the manifest of `repository:reference` as containerd's resolver does
+        (dockerResolver.Resolve): HEAD with the puller's Accept list (and a HEAD is not counted
+        as a pull by Docker Hub's rate limit); GET where HEAD is not allowed (405, its
+        request.retryRequest; 501 too: not implemented); after a HEAD 403, whose answer has no
+        body, one GET for the registry's reason (containerd does so for 403; a 404's reason, an
+        unknown manifest or a type the Accept list lacks, is worth the same). One request when
+        the pull is allowed, with the token the tag listing already holds (the same
+        `repository:<name>:pull` scope).
+        Raises ScopeRefused (401/403), or a RegistryError for any other answer but 200."""
+        path = f"/v2/{quote(repository)}/manifests/{quote(reference)}"
+        url, scope = self.endpoint.url(path), pull_scope(repository)
+        response = self._get(url, scope, method="HEAD", headers=_PULL_ACCEPT)
+        if response.status_code in (403, 404, 405, 501):
+            response = self._get(url, scope, headers=_PULL_ACCEPT, limit=MANIFEST_LIMIT)
+        if response.status_code != 200:
+            raise self._failure(response, scope, path)
+        media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        return Manifest(media_type, response.headers.get("Docker-Content-Digest"))
+
+    def _failure(self, response: Reply, scope: str, what: str) -> RegistryError:
+        """The error for a non-200 answer; a 401 or 403 says which scope was refused, and what
+        the token sent grants on it when its claims tell."""
+        error = error_from_body(response.status_code, response.content, what)
+        if response.status_code not in (401, 403):
+            return error
+        challenge = next((c for c in parse_challenges(response.headers.get("WWW-Authenticate"))
+                          if c.scheme == "bearer"), None)
+        wanted = (challenge.get("scope") if challenge else None) or (scope if self.auth.scheme == "bearer" else None)
+        granted = self.auth.granted(wanted) if wanted else None
+        message = error.message
+        if wanted:
+            reason = challenge.get("error") if challenge else None
+            message += f"; the registry wants scope {wanted}" + (f" ({reason})" if reason else "")
+            if granted is not None:
+                message += ", and the token sent grants " + (f"only {', '.join(granted)}" if granted else "none of it")
+        return ScopeRefused(message, status=response.status_code, code=error.code, scope=wanted, granted=granted)
+
     def _pages(self, path: str, scope: str, key: str) -> Iterator[list[str]]:
         url = f"{self.endpoint.url(path)}?n={self.page_size}"
         seen = {url}
         while True:
             response = self._get(url, scope)
             if response.status_code != 200:
-                raise error_from_body(response.status_code, response.content, urlsplit(url).path)
+                raise self._failure(response, scope, urlsplit(url).path)
             yield _names(response, key, urlsplit(url).path)
             following = next_page_url(url, response.headers.get("Link"))
             if following is None:
@@ -129,13 +190,19 @@ class Client:
             seen.add(following)
             url = following
 
-    def _get(self, url: str, scope: str) -> Reply:
-        """GET with the scope's credentials; after a 401, re-authenticate once and retry."""
-        response = self.transport.get(url, headers=self.auth.headers(scope))
+    def _get(self, url: str, scope: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+             limit: int | None = None) -> Reply:
+        """A request with the scope's credentials; after a 401, re-authenticate once and retry."""
+        extra = {"limit": limit} if limit is not None else {}
+
+        def send() -> Reply:
+            return self.transport.request(method, url, {**(headers or {}), **self.auth.headers(scope)}, **extra)
+
+        response = send()
         if response.status_code == 401 and self.auth.reauthenticate(
             response.headers.get("WWW-Authenticate"), scope
         ):
-            response = self.transport.get(url, headers=self.auth.headers(scope))
+            response = send()
         return response
 
 

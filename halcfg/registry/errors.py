@@ -69,6 +69,18 @@ class AuthRefused(RegistryError):
     """The registry or its token server rejected the credentials (or wants some and got none)."""
 
 
+class ScopeRefused(RegistryError):
+    """The credentials were accepted, but not for this: a 401 or 403 on a listing or a pull.
+    `scope` is what the registry wanted (its challenge's, or the one asked for under Bearer),
+    `granted` what the token sent grants on it by its claims (None: unknown)."""
+
+    def __init__(self, message: str, *, status: int, code: str, scope: str | None = None,
+                 granted: list[str] | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.scope = scope
+        self.granted = granted
+
+
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 

@@ -38,6 +38,7 @@ MAX_CONNECTIONS_PER_HOST = 32  # what one account may hold open to its registry 
 # 260 kB, and registries that ignore `n` send every tag at once: 16 MiB leaves room for 60,000.
 PAGE_LIMIT = 16 * 2**20
 TOKEN_LIMIT = 2**20  # JWTs are a few kB
+MANIFEST_LIMIT = 4 * 2**20  # distribution refuses to store a bigger one (handlers/manifests.go maxManifestBodySize)
 ERROR_BODY_LIMIT = 64 * 2**10  # only a snippet of it is ever shown
 _CHUNK = 64 * 2**10
 _DEADLINE_SLACK = 0.05  # seconds: a wait that ended this close to the deadline was ended by it
@@ -111,7 +112,7 @@ class Reply:
 
 
 class Transport:
-    """GETs with the account's timeout, retries on 429/502/503/504 and connection resets.
+    """GETs (and HEADs) with the account's timeout, retries on 429/502/503/504 and connection resets.
 
     Each GET is bounded in time (clientTimeoutMillis for the whole answer, body included, and
     the probe's deadline) and in size (the `limit` for its kind, counted after decompression).
@@ -133,11 +134,20 @@ class Transport:
     def get(self, url: str, headers: Mapping[str, str] | None = None, *, limit: int = PAGE_LIMIT) -> Reply:
         """The last answer (a 429 or 5xx when retries ran out); transport failures raise.
         A body over `limit` raises TooLarge; an error answer's body is cut at ERROR_BODY_LIMIT."""
+        return self.request("GET", url, headers, limit=limit)
+
+    def head(self, url: str, headers: Mapping[str, str] | None = None) -> Reply:
+        """As `get`, without a body: what a puller asks first for a manifest."""
+        return self.request("HEAD", url, headers, limit=0)
+
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None = None, *,
+                limit: int = PAGE_LIMIT) -> Reply:
+        """`get` or `head`, bounded and retried alike."""
         attempt = 1
         while True:
             final = attempt == MAX_ATTEMPTS
             try:
-                reply = self._get_once(url, headers, limit)
+                reply = self._request_once(method, url, headers, limit)
             except urllib3.exceptions.SSLError as error:
                 raise TlsFailed(f"TLS handshake with {_host(url)} failed: {_reason(error)}") from None
             except NewConnectionError as error:  # refused or unresolvable (urllib3 files it under timeouts)
@@ -164,18 +174,21 @@ class Transport:
             self._sleep(wait)
             attempt += 1
 
-    def _get_once(self, url: str, headers: Mapping[str, str] | None, limit: int) -> Reply:
-        """One GET and the redirects it leads to (at most MAX_REDIRECTS), all within one timeout.
+    def _request_once(self, method: str, url: str, headers: Mapping[str, str] | None, limit: int) -> Reply:
+        """One request and the redirects it leads to (at most MAX_REDIRECTS), all within one timeout.
         Authorization goes only to the origin it was meant for: a redirect elsewhere drops it."""
         timeout = self._timeout()
         ends = time.monotonic() + timeout
         sent = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
             remaining = max(0.001, ends - time.monotonic())
-            response = self.session.urlopen("GET", url, headers={**_HEADERS, **sent}, retries=False, redirect=False,
+            response = self.session.urlopen(method, url, headers={**_HEADERS, **sent}, retries=False, redirect=False,
                                             preload_content=False, timeout=urllib3.Timeout(remaining, remaining))
             location = response.headers.get("Location")
             if response.status not in _REDIRECTS or not location:
+                if method == "HEAD":  # no body follows, whatever Content-Length says
+                    response.release_conn()
+                    return Reply(response.status, response.headers, b"", url)
                 return self._reply(response, url, limit, ends)
             if _drained(response):
                 response.release_conn()

@@ -7,11 +7,11 @@ every value handed out is remembered so the stage can redact it from whatever it
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 from halcfg.config.model import Account
 from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
+from halcfg.credentials.lifetime import remaining, utc
 from halcfg.credentials.redact import credential_secrets
 from halcfg.credentials.resolve import Credential, CredentialError, resolve
 from halcfg.findings import Finding, Location, Severity
@@ -89,13 +89,10 @@ class SecretResolver:
             self.findings.append(Finding(
                 Severity.WARNING, "render-short-lived-token",
                 f"account {account.name!r}: its ECR token, rendered into a static file, expires at "
-                f"{_utc(outcome.expires_at)}",
+                f"{utc(outcome.expires_at)} ({remaining(outcome.expires_at)})",
                 "Let the consumer fetch tokens at pull time instead: docker-credential-halcfg "
                 "(docker-config --helper halcfg, or ECR's ecr-login helper) or the kubelet plugin "
                 "`halcfg kubelet-credential-provider` (target kubelet); else re-render before it expires.",
                 where,
             ))
 
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

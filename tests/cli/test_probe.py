@@ -75,7 +75,8 @@ def test_anonymous_registry_catalog(tmp_path: Path, anon_registry) -> None:
     assert anon["repositoriesProbed"] == len(SEEDED)
     assert anon["tags"] == SEEDED_COUNTS
     assert anon["complete"] is True and anon["durationMs"] >= 0
-    assert report["findings"] == []
+    assert codes(report) == ["pull-checked"]  # nothing wrong; the pull check says what it proved
+    assert "newest tag of 5 repositories answered a pull" in finding(report, "pull-checked")["message"]
 
 
 def test_json_shape(tmp_path: Path, anon_registry) -> None:
@@ -169,7 +170,8 @@ def test_text_output(tmp_path: Path, anon_registry, free_port: int) -> None:
     assert f"anon: reachable, auth none, catalog 5, 5 repositories, {total} tags" in result.stdout
     assert "down: no v2 answer" in result.stdout
     assert "error [registry-unreachable] account 'down': cannot connect to 127.0.0.1:" in result.stdout
-    assert result.stdout.rstrip().endswith(f"{path}: 1 error")
+    assert "info [pull-checked] account 'anon': pull check: the newest tag of 5 repositories" in result.stdout
+    assert result.stdout.rstrip().endswith(f"{path}: 1 error, 1 info")
     assert "\r" not in result.stderr  # no progress bar when piped
 
 
@@ -286,7 +288,7 @@ def test_listed_repositories_unknown_and_denied(tmp_path: Path, token_setup) -> 
                                         repositories=["team/api", "team/nope", "library/alpine"]))
     code, report = probe(path, env={"CAROL_PW": TOKEN_USERS["carol"]})
     assert code == 1
-    assert sorted(codes(report)) == ["repository-denied", "repository-unknown"]
+    assert sorted(codes(report)) == ["pull-checked", "repository-denied", "repository-unknown"]
     assert "team/nope" in finding(report, "repository-unknown")["message"]
     assert "library/alpine" in finding(report, "repository-denied")["message"]
     assert account_of(report, "carol")["tags"] == {"team/api": 3, "team/nope": None, "library/alpine": None}
@@ -339,7 +341,7 @@ def test_listed_repository_with_empty_tag_list(tmp_path: Path, anon_registry, fa
                    headers={"Content-Type": "application/json"})
     code, report = probe(write_config(tmp_path, local("p", proxy, repositories=["team/api", "team/worker"])))
     assert code == 0
-    assert codes(report) == ["repository-no-tags"]
+    assert codes(report) == ["repository-no-tags", "pull-checked"]
 
 
 # -- faults through the proxy ------------------------------------------------------------------
@@ -393,7 +395,7 @@ def test_server_errors(tmp_path: Path, anon_registry, fault_proxy) -> None:
     proxy.add_rule(r"team/worker/tags", status=500, body=b"internal error")
     code, report = probe(write_config(tmp_path, local("p", proxy, repositories=["team/api", "team/worker"])))
     assert code == 1
-    assert codes(report) == ["registry-error"]
+    assert codes(report) == ["registry-error", "pull-checked"]
     assert "team/worker" in finding(report, "registry-error")["message"]
     assert account_of(report, "p")["tags"] == {"team/api": 3, "team/worker": None}
 
@@ -412,7 +414,7 @@ def test_link_loop(tmp_path: Path, anon_registry, fault_proxy) -> None:
     proxy.add_rule(r"_catalog", headers={"Link": '</v2/_catalog?n=2>; rel="next"'})
     code, report = probe(write_config(tmp_path, local("p", proxy, paginateSize=2)))
     assert code == 1
-    assert codes(report) == ["pagination-broken"]
+    assert codes(report) == ["pagination-broken", "pull-checked"]
 
 
 def test_registry_down_mid_probe(tmp_path: Path, anon_registry, fault_proxy) -> None:
@@ -427,8 +429,9 @@ def test_registry_down_mid_probe(tmp_path: Path, anon_registry, fault_proxy) -> 
 
 
 def test_accounts_and_repositories_run_in_parallel(tmp_path: Path, anon_registry, fault_proxy) -> None:
-    """Behind a 0.3 s proxy, 3 accounts x (ping + catalog + 5 tag lists) cannot take less than
-    6.3 s one at a time; in parallel they overlap on several connections."""
+    """Behind a 0.3 s proxy, 3 accounts x (ping + catalog + 5 tag lists + 5 pulls) cannot take less
+    than 10.8 s one at a time; in parallel they overlap on several connections. The pull check is
+    one request per repository, on the token the listing holds."""
     proxy = fault_proxy(anon_registry.url, delay=0.3)
     path = write_config(tmp_path, *(local(f"a{i}", proxy) for i in range(3)))
     started = time.monotonic()
@@ -437,7 +440,8 @@ def test_accounts_and_repositories_run_in_parallel(tmp_path: Path, anon_registry
     assert code == 0, report
     assert all(a["repositoriesProbed"] == 5 for a in report["accounts"])
     sequential_floor = len(proxy.hits) * 0.3
-    assert len(proxy.hits) == 21
+    assert len(proxy.hits) == 36
+    assert sum(method == "HEAD" and "/manifests/" in target for method, target in proxy.hits) == 15
     assert proxy.peak_connections >= 3
     assert elapsed < sequential_floor, elapsed
 

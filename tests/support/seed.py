@@ -1,4 +1,5 @@
-"""Push small but valid images without docker: blob uploads plus a schema2 manifest per tag.
+"""Push small but valid images without docker: blob uploads plus a schema2 manifest per tag,
+or (`push_oci_index`) an OCI image index over one OCI image manifest per platform.
 
 Every tag gets its own config blob, so each tag has its own manifest digest; the one layer is
 shared by the tags of a repository. Bearer tokens are minted by the TokenServer in-process,
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_V1 = "application/vnd.docker.container.image.v1+json"
 LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+PLATFORMS = (("linux", "amd64"), ("linux", "arm64"))
 TIMEOUT = 30.0
 
 
@@ -105,16 +111,42 @@ class _Pusher:
         """Config blob + manifest for `tag` (the layer must be pushed already); the manifest digest."""
         config, manifest = image_documents(self.repo, tag)
         self.blob(config)
+        return self.manifest(tag, manifest, MANIFEST_V2)
+
+    def manifest(self, reference: str, document: bytes, media_type: str) -> str:
+        """PUT a manifest (by tag or digest) of `media_type`; its digest."""
         self._check(
             self.session.put(
-                f"{self.base}/v2/{self.repo}/manifests/{tag}",
-                data=manifest,
-                headers={**self.headers, "Content-Type": MANIFEST_V2},
+                f"{self.base}/v2/{self.repo}/manifests/{reference}",
+                data=document,
+                headers={**self.headers, "Content-Type": media_type},
                 auth=self.auth, verify=self.verify, timeout=TIMEOUT,
             ),
-            201, f"manifest {tag}",
+            201, f"manifest {reference}",
         )
-        return _digest(manifest)
+        return _digest(document)
+
+    def oci_index(self, tag: str) -> str:
+        """An OCI image index as `tag` over one OCI image per PLATFORMS entry (each with its own
+        config blob, all sharing the layer, which must be pushed already); the index's digest."""
+        entries = []
+        for os_name, arch in PLATFORMS:
+            config = json.dumps({
+                "architecture": arch, "os": os_name,
+                "config": {"Labels": {"halcfg.repo": self.repo, "halcfg.tag": tag}},
+                "rootfs": {"type": "layers", "diff_ids": [LAYER_DIFF_ID]},
+            }).encode()
+            self.blob(config)
+            manifest = json.dumps({
+                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "size": len(config), "digest": _digest(config)},
+                "layers": [{"mediaType": OCI_LAYER, "size": len(LAYER), "digest": _digest(LAYER)}],
+            }).encode()
+            digest = self.manifest(_digest(manifest), manifest, OCI_MANIFEST)
+            entries.append({"mediaType": OCI_MANIFEST, "size": len(manifest), "digest": digest,
+                            "platform": {"os": os_name, "architecture": arch}})
+        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode()
+        return self.manifest(tag, index, OCI_INDEX)
 
 
 def image_documents(repo: str, tag: str) -> tuple[bytes, bytes]:
@@ -161,6 +193,14 @@ def push_image(
     finally:
         if own_session:
             session.close()
+
+
+def push_oci_index(base_url: str, repo: str, tag: str, *, auth: tuple[str, str] | None = None) -> str:
+    """Push a two-platform OCI image index as `repo:tag` (anonymous or Basic `auth`); its digest."""
+    with requests.Session() as session:
+        pusher = _Pusher(base_url, repo, session, auth, None)
+        pusher.blob(LAYER)
+        return pusher.oci_index(tag)
 
 
 def seed(

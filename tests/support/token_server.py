@@ -44,7 +44,8 @@ _ANONYMOUS_DEFAULT_GRANTS = ["pull"]
 
 
 def _parse_grant(grant: str) -> tuple[str, str, set[str]]:
-    """'pull' / 'push' / '*' are shorthands; otherwise a scope-shaped 'type:name-glob:actions'."""
+    """'pull' / 'push' / '*' are shorthands; otherwise a scope-shaped 'type:name-glob:actions'
+    (a leading '!' is stripped by the caller: a denial)."""
     if grant == "*":
         return "*", "*", {"*"}
     if ":" not in grant:
@@ -52,6 +53,14 @@ def _parse_grant(grant: str) -> tuple[str, str, set[str]]:
     kind, _, rest = grant.partition(":")
     name, _, actions = rest.rpartition(":")
     return kind, name, set(actions.split(","))
+
+
+def _covers(grant: str, kind: str, name: str, wanted: list[str]) -> set[str]:
+    """The actions of `wanted` that `grant` names for resource `kind:name`."""
+    grant_kind, grant_name, actions = _parse_grant(grant)
+    if not (fnmatch.fnmatchcase(kind, grant_kind) and fnmatch.fnmatchcase(name, grant_name)):
+        return set()
+    return set(wanted) if "*" in actions else actions
 
 
 def parse_scope(scope: str) -> tuple[str, str, list[str]]:
@@ -87,8 +96,11 @@ class TokenServer:
 
     A grant is '*' (everything, catalog included), 'pull' or 'push' (that action on every
     repository), or 'type:name-glob:actions' such as 'repository:team/*:pull' or
-    'registry:catalog:*'. Users missing from `grants` get '*'; anonymous requests (allowed only
-    with `anonymous=True`) get `grants[ANONYMOUS]`, default 'pull'.
+    'registry:catalog:*'. A grant starting with '!' is a denial, applied after every grant:
+    ['*', '!repository:org/*:pull'] lists the catalog but refuses pull on org/*, as a robot
+    account that may list but not pull is refused (the token simply lacks the action). Users
+    missing from `grants` get '*'; anonymous requests (allowed only with `anonymous=True`) get
+    `grants[ANONYMOUS]`, default 'pull'.
     """
 
     def __init__(
@@ -147,11 +159,9 @@ class TokenServer:
             grants = self.grants.get(ANONYMOUS, _ANONYMOUS_DEFAULT_GRANTS)
         else:
             grants = self.grants.get(user, _DEFAULT_GRANTS)
-        allowed: set[str] = set()
-        for grant in grants:
-            grant_kind, grant_name, actions = _parse_grant(grant)
-            if fnmatch.fnmatchcase(kind, grant_kind) and fnmatch.fnmatchcase(name, grant_name):
-                allowed |= set(wanted) if "*" in actions else actions
+        granted = [_covers(g, kind, name, wanted) for g in grants if not g.startswith("!")]
+        denied = [_covers(g[1:], kind, name, wanted) for g in grants if g.startswith("!")]
+        allowed = set().union(*granted) - set().union(*denied)
         return [action for action in wanted if action in allowed]
 
     def make_token(self, user: str | None, scopes: list[str], *, expires_in: int | None = None) -> str:

@@ -9,11 +9,12 @@ import pytest
 
 from halcfg.registry.address import parse_address
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope, token_lifetime
-from halcfg.registry.client import Client, next_page_url, same_origin
+from halcfg.registry.client import DOCKER_V2, Client, next_page_url, same_origin
 from halcfg.registry.errors import (
     AuthRefused,
     NotV2,
     RegistryError,
+    ScopeRefused,
     TimedOut,
     TlsFailed,
     Unreachable,
@@ -22,6 +23,7 @@ from halcfg.registry.errors import (
 from halcfg.registry.names import endpoint_for, repository_name
 from halcfg.registry.transport import Transport, backoff_seconds, new_session, retry_after_seconds, tls_verify
 from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED, TOKEN_USERS
+from tests.support.seed import manifest_digest
 
 # -- names ---------------------------------------------------------------------------------
 
@@ -221,6 +223,28 @@ def test_expired_token_is_refetched(token_setup, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("halcfg.registry.auth.time.monotonic", lambda: later)
     tags(client, "team/api")
     assert [r["scope"] for r in token_server.requests] == [[pull_scope("team/api")]]
+
+
+def test_pull_is_one_head_on_the_listings_token(token_setup) -> None:
+    registry, token_server = token_setup
+    client = login(client_for(registry.url, "bob", TOKEN_USERS["bob"], verify=str(token_server.ca_file)))
+    assert tags(client, "team/api") == SEEDED["team/api"]
+    token_server.requests.clear()
+    manifest = client.pull("team/api", "v3")
+    assert (manifest.media_type, manifest.digest) == (DOCKER_V2, manifest_digest("team/api", "v3"))
+    assert token_server.requests == []  # the pull scope's token, cached by the listing
+
+
+def test_refused_pull_names_the_scope_and_what_the_token_grants(token_setup) -> None:
+    """carol may pull team/* only: library/alpine's token carries no access, and the error says so."""
+    registry, token_server = token_setup
+    client = login(client_for(registry.url, "carol", TOKEN_USERS["carol"], verify=str(token_server.ca_file)))
+    with pytest.raises(ScopeRefused) as caught:
+        client.pull("library/alpine", "latest")
+    error = caught.value
+    assert (error.status, error.scope, error.granted) == (401, pull_scope("library/alpine"), [])
+    assert str(error).endswith("the registry wants scope repository:library/alpine:pull (insufficient_scope), "
+                               "and the token sent grants none of it")
 
 
 def test_bearer_wrong_password(token_setup) -> None:

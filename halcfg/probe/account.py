@@ -18,7 +18,7 @@ from halcfg.findings import Finding, Location, Severity
 from halcfg.probe.classify import AUTH_CODES, classify, whitespace_hint
 from halcfg.probe.result import AccountResult
 from halcfg.probe.scheduler import Scheduler
-from halcfg.registry.address import AddressError
+from halcfg.registry.hosts import AddressError
 
 if TYPE_CHECKING:
     import urllib3

@@ -61,7 +61,7 @@ def test_invalid_reference_is_a_finding_with_exit_1(accounts: Path) -> None:
 
 
 def test_usage_errors_exit_2(accounts: Path, tmp_path: Path) -> None:
-    assert run_cli("match", "-c", accounts, "--policy", "docker", "golang").returncode == 2
+    assert run_cli("match", "-c", accounts, "--policy", "podman", "golang").returncode == 2
     assert run_cli("match", "-c", accounts).returncode == 2
     missing = run_cli("match", "-c", tmp_path / "nope.yaml", "golang")
     assert missing.returncode == 2 and missing.stderr.startswith("halcfg: error:")

@@ -210,22 +210,6 @@ def docker_lookup_key(domain: str) -> str:
     return HUB_V1_KEY if domain in (HUB, HUB_INDEX) else domain
 
 
-def containers_image_registry(domain: str) -> str:
-    """The registry containers/image normalises a domain to when it compares `auths` keys
-    (`pkg/docker/config/config.go` `normalizeRegistry`): `docker.io` and `registry-1.docker.io`
-    are `index.docker.io`, nothing else changes (not `registry.hub.docker.com`, not case)."""
-    return HUB_INDEX if domain in (HUB, HUB_API_HOST) else domain
-
-
-def containers_image_auth_key(key: str) -> str:
-    """An `auths` key as containers/image normalises it (`normalizeAuthFileKey`, non-legacy
-    file): a scheme is cut with everything after the host; a bare key keeps its path."""
-    stripped = key.removeprefix("http://").removeprefix("https://")
-    if stripped != key:
-        stripped = stripped.split("/", 1)[0]
-    return containers_image_registry(stripped)
-
-
 def drone_runner_hostname(address: str) -> str:
     """The host drone-runner-docker compares for a credential's `address` (`MatchHostname`, in
     its order of steps): exactly `index.docker.io` becomes `docker.io`, THEN an `http(s)://`

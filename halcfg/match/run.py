@@ -14,6 +14,7 @@ from halcfg.findings import Finding, Location, Severity
 from halcfg.match import docker, drone, kubelet
 from halcfg.match.reference import Reference, ReferenceError, parse_reference
 from halcfg.registry.hosts import (
+    HUB_V1_KEY,
     AddressError,
     account_key,
     docker_lookup_key,
@@ -103,7 +104,7 @@ def _unreadable(accounts: Sequence[Account], image: str, error: ReferenceError, 
         f"{policy} pulls it without credentials; write the image as a repository name on a host it reads.",
     ))
     reason = f"{policy} cannot parse this reference ({error}), so it uses no credential for it"
-    return _none(image, reference, reason + _near_misses(accounts, reference, policy))
+    return _none(image, reference, reason + _near_misses(accounts, reference, policy, readable=False))
 
 
 def _unusable(accounts: Sequence[Account], policy: str) -> list[Finding]:
@@ -165,9 +166,10 @@ def _docker(accounts: Sequence[Account], image: str, reference: Reference) -> li
     return [Match(image, reference.domain, reference.name, winner.name, reason)]
 
 
-def _near_misses(accounts: Sequence[Account], reference: Reference, policy: str) -> str:
+def _near_misses(accounts: Sequence[Account], reference: Reference, policy: str, readable: bool = True) -> str:
     """Why each account that IS the image's registry (by halcfg's identity rules) still does not
-    apply under `policy`: never skip an account silently."""
+    apply under `policy`: never skip an account silently. `readable` is False when the policy's
+    consumer could not parse the reference at all (`reference` is then the current dialect's)."""
     url = parse_server_url(reference.domain)
     if url is None:
         return ""
@@ -178,15 +180,20 @@ def _near_misses(accounts: Sequence[Account], reference: Reference, policy: str)
         key = account_key(account, policy)
         if key is None:
             why.append(f"{account.name} is that registry, but Drone's runner never matches an IPv6 registry")
+        elif not readable:
+            why.append(f"{account.name} would be that registry, but {policy} reads no registry from this reference")
         elif policy == "drone":
             why.append(f"{account.name} is that registry, but the runner compares {reference.domain} with "
                        f"its address {key} exactly")
         elif policy == "kubelet":
             why.append(f"{account.name} is that registry, but the kubelet matches {reference.name} against "
                        f"{key} label by label, case and port as written")
+        elif key == HUB_V1_KEY:
+            why.append(f"{account.name} is that registry, but its config.json key is {key}, which docker looks "
+                       "up only for docker.io and index.docker.io images")
         else:
-            why.append(f"{account.name} is that registry, but its config.json key is {key}, and docker uses "
-                       f"https://index.docker.io/v1/ only for docker.io and index.docker.io images")
+            why.append(f"{account.name} is that registry, but its config.json key is {key}, and docker looks "
+                       f"keys up exactly")
     return "".join(f"; {line}" for line in why)
 
 

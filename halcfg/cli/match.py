@@ -15,18 +15,19 @@ def register(app: typer.Typer) -> None:
     def match(
         images: Annotated[list[str], typer.Argument(help="image references, e.g. golang:1.0 or quay.io/org/app")],
         config: ConfigOption = None,
-        policy: Annotated[str, typer.Option(help="whose matching rules: drone or kubelet")] = "drone",
+        policy: Annotated[str, typer.Option(help="whose matching rules: drone, kubelet or docker")] = "drone",
         fmt: Annotated[str, typer.Option("--format", help="report format: text or json")] = "text",
     ) -> None:
         """Parse each image reference and say which account's credentials its consumer would use:
-        Drone's runner (exact host:port, first account wins) or the kubelet (globs per host label,
-        path prefix, every match tried, most specific first)."""
+        Drone's runner (exact host:port, first account wins), the kubelet (globs per host label,
+        path prefix, every match tried, most specific first) or docker (the config.json key it
+        looks up: https://index.docker.io/v1/ for Docker Hub, else the image's host as written)."""
         from halcfg import report
         from halcfg.findings import exit_code
         from halcfg.match.run import POLICIES, match_file
 
         if policy not in POLICIES:
-            raise typer.BadParameter("must be drone or kubelet", param_hint="--policy")
+            raise typer.BadParameter(f"must be one of {', '.join(POLICIES)}", param_hint="--policy")
         report.check_format(fmt, ("text", "json"))
         result = match_file(config_path(config), images, policy)
         typer.echo(report.render_matches(result.matches, fmt))

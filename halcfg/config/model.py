@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
 from halcfg.errors import UsageError
-from halcfg.registry.address import Address, AddressError, infer_registry_type, parse_address
+from halcfg.registry.hosts import Address, AddressError, infer_registry_type, parse_address
 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
 ACCOUNTS = (*PROVIDER, "accounts")

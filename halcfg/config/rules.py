@@ -17,7 +17,7 @@ from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, PROVIDER, Acco
 from halcfg.config.references import is_secret_reference
 from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Finding, Location, Severity
-from halcfg.registry.address import AddressError, CredentialsInAddress, ecr_parts, registry_key
+from halcfg.registry.hosts import AddressError, CredentialsInAddress, ecr_parts, registry_key
 
 Rule = Callable[[Config, bool], Iterator[Finding]]
 

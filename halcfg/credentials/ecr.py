@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from halcfg.config.model import Account, Ecr
 from halcfg.credentials.redact import redact
 from halcfg.credentials.resolve import CredentialError, read_env, read_password_file
-from halcfg.registry.address import AddressError, ecr_parts
+from halcfg.registry.hosts import AddressError, ecr_parts
 
 if TYPE_CHECKING:
     import boto3

@@ -5,5 +5,5 @@ reads one file, bounded and safely parsed (`reading.py`), and returns the accoun
 with their secrets kept apart, never inline. `run.py` names them, finds conflicts with the
 accounts file and hands the result to `edit/`, the only writer of the accounts file and of the
 secret files. May import `config` (the loader, the address parser through the model), `edit`,
-`registry.address`, `findings` and `errors`; nothing here prints.
+`registry.hosts`, `findings` and `errors`; nothing here prints.
 """

@@ -14,7 +14,7 @@ from halcfg.importers import names
 from halcfg.importers.dockerauths import ecr_candidate, is_ecr, read_auths
 from halcfg.importers.reading import parse_json, read_text
 from halcfg.importers.source import Found
-from halcfg.registry.address import AddressError, CredentialsInAddress
+from halcfg.registry.hosts import AddressError, CredentialsInAddress
 
 ECR_HELPER = "ecr-login"
 

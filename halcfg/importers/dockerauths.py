@@ -16,7 +16,7 @@ from halcfg.errors import UsageError
 from halcfg.findings import Location, Severity
 from halcfg.importers import names
 from halcfg.importers.source import Candidate, Found
-from halcfg.registry.address import AddressError, CredentialsInAddress, ecr_parts, parse_address
+from halcfg.registry.hosts import AddressError, CredentialsInAddress, ecr_parts, parse_address
 
 Parts = Sequence[str | int]
 Locate = Callable[[Parts], Location]

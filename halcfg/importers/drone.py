@@ -16,7 +16,7 @@ from halcfg.findings import Severity
 from halcfg.importers import names
 from halcfg.importers.reading import parse_yaml, read_text
 from halcfg.importers.source import Candidate, Found
-from halcfg.registry.address import AddressError, ecr_parts, parse_address
+from halcfg.registry.hosts import AddressError, ecr_parts, parse_address
 
 KEYS = ("address", "username", "password", "email", "token", "aws_access_key_id", "aws_secret_access_key")
 JSON_KEY_USER = "_json_key"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from halcfg.registry.address import DOCKER_HUB_HOSTS, AddressError, ecr_parts, parse_address
+from halcfg.registry.hosts import AddressError, ecr_parts, parse_address
 
 HUB_ADDRESS = "index.docker.io"
 _API_PATHS = ("/v1", "/v2")  # docker's Hub key ends in /v1/; clouddriver strips /v2
@@ -30,7 +30,7 @@ def address_of(key: str) -> tuple[str, str | None]:
     if path in _API_PATHS:
         path = ""
     address = parse_address(f"{scheme}://{host}" if scheme else host)
-    if address.host in DOCKER_HUB_HOSTS:
+    if address.is_docker_hub():
         return HUB_ADDRESS, path or None
     return address.hostport, path or None
 
@@ -41,7 +41,7 @@ def name_for(address: str) -> str:
         parsed = parse_address(address)
     except AddressError:
         return valid(address)
-    if parsed.host in DOCKER_HUB_HOSTS:
+    if parsed.is_docker_hub():
         return "dockerhub"
     ecr = ecr_parts(parsed.host)
     if ecr:

@@ -21,7 +21,7 @@ from halcfg.findings import Finding, Location, Severity
 from halcfg.importers import names
 from halcfg.importers.source import Candidate, Found
 from halcfg.importers.sources import SOURCES
-from halcfg.registry.address import AddressError, parse_address, registry_key
+from halcfg.registry.hosts import AddressError, parse_address, registry_key
 
 DEFAULT_ADDRESS = "gcr.io"  # Halyard's default, and the model's
 CARRIED_FILES = ("file-missing", "file-unreadable")  # findings about a path copied from the source

@@ -7,6 +7,10 @@ equal, the hosts have as many dot-separated labels and each label matches as a g
 `filepath.Match`), and the image's path starts with the key's path as a plain string. Every
 matching key is returned, most specific first (reverse lexical order); when none matches, a
 Docker Hub image falls back to the key `index.docker.io`.
+
+halcfg's own keys are the plugin's (registry/hosts `consumer_key(..., "kubelet")`): the same
+string is the rendered `matchImages` entry, which gates whether the kubelet asks the plugin at
+all (`plugin.go` `isImageAllowed`), and the `auth` key of the plugin's answer.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from halcfg.config.model import Account
-from halcfg.match.docker import server_url
-from halcfg.match.reference import LEGACY_HUB_DOMAIN, ReferenceError, account_domain, parse_reference
+from halcfg.match.reference import ReferenceError, parse_reference
+from halcfg.registry.hosts import HUB, HUB_INDEX, go_url_host_path
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ def normalise_key(key: str) -> str:
     """The keyring's spelling of a credential key (BasicDockerKeyring.Add); a key Go's URL
     parser rejects is kept as written, and never matches."""
     value = key if key.startswith(("https://", "http://")) else "https://" + key
-    parsed = _parse_url(value.split("://", 1)[1])
+    parsed = go_url_host_path(value.split("://", 1)[1])
     if parsed is None:
         return key
     host, path = parsed
@@ -70,8 +73,8 @@ def lookup(keys: Iterable[str], image: str) -> list[str]:
     """The normalised keys whose credentials the kubelet tries for `image`, in its order."""
     index = sorted({normalise_key(key) for key in keys}, reverse=True)
     found = [key for key in index if key_matches(key, image)]
-    if not found and is_default_registry(lookup_name(image)) and LEGACY_HUB_DOMAIN in index:
-        found = [LEGACY_HUB_DOMAIN]
+    if not found and is_default_registry(lookup_name(image)) and HUB_INDEX in index:
+        found = [HUB_INDEX]
     return found
 
 
@@ -80,21 +83,14 @@ def is_default_registry(name: str) -> bool:
     first, slash, _ = name.partition("/")
     if not first:
         return False
-    if not slash or first in ("docker.io", LEGACY_HUB_DOMAIN):
+    if not slash or first in (HUB, HUB_INDEX):
         return True
     return not any(c in first for c in ".:")
 
 
-def account_key(account: Account) -> str | None:
-    """The key halcfg writes for `account` where the kubelet reads it (dockerconfigjson, node
-    config.json): docker's spelling, so Docker Hub is `https://index.docker.io/v1/`."""
-    domain = account_domain(account)
-    return None if domain is None else server_url(domain)
-
-
 def _split(schemeless: str) -> _Url | None:
     """ParseSchemelessURL then SplitURL: host labels, port ('' when absent), path."""
-    parsed = _parse_url(schemeless)
+    parsed = go_url_host_path(schemeless)
     if parsed is None:
         return None
     host, path = parsed
@@ -106,26 +102,6 @@ def _split(schemeless: str) -> _Url | None:
     elif ":" in host:
         host, port = host.rsplit(":", 1)
     return _Url(tuple(host.split(".")), port, path)
-
-
-def _parse_url(schemeless: str) -> tuple[str, str] | None:
-    """(host[:port], path) of `https://<schemeless>` as Go's url.Parse splits it; None where it
-    fails (a port that is not digits, an unclosed `[`)."""
-    end = min((i for i in (schemeless.find(c) for c in "/?#") if i >= 0), default=len(schemeless))
-    host = schemeless[:end].rpartition("@")[2]
-    rest = schemeless[end:]
-    path = rest.split("?", 1)[0].split("#", 1)[0] if rest.startswith("/") else ""
-    if host.startswith("["):
-        close = host.find("]")
-        if close < 0:
-            return None
-        port_part = host[close + 1 :]
-    else:
-        colon = host.rfind(":")
-        port_part = host[colon:] if colon >= 0 else ""
-    if not re.fullmatch(r"(?::[0-9]*)?", port_part):
-        return None
-    return host, path
 
 
 @lru_cache(maxsize=1024)

@@ -21,7 +21,7 @@ from halcfg.probe.lifetime import lifetime_finding
 from halcfg.probe.pull import NewestTag, classify_pull, summary, unsupported_type
 from halcfg.probe.result import AccountResult
 from halcfg.probe.scheduler import Scheduler
-from halcfg.registry.address import AddressError
+from halcfg.registry.hosts import AddressError
 
 if TYPE_CHECKING:
     import urllib3

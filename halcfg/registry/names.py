@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from halcfg.registry.address import DOCKER_HUB_API_HOST, DOCKER_HUB_HOSTS, Address
+from halcfg.registry.hosts import HUB_API_HOST, Address
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class Endpoint:
 def endpoint_for(address: Address, plain_http: bool = False) -> Endpoint:
     """Where the v2 API of the registry at `address` answers; `plain_http` forces http."""
     scheme = "http" if plain_http else address.scheme or "https"
-    if address.host in DOCKER_HUB_HOSTS:
-        return Endpoint(scheme, DOCKER_HUB_API_HOST, docker_hub=True)
+    if address.is_docker_hub(plain_http):
+        return Endpoint(scheme, HUB_API_HOST, docker_hub=True)
     return Endpoint(scheme, address.hostport, docker_hub=False)
 
 

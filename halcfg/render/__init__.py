@@ -7,6 +7,6 @@ in one table (`targets.py`); jinja2 templates under `templates/<target>/` with a
 the context into bytes (`engine.py`, the only importer of jinja2). `run.py` is the stage's entry:
 it checks the accounts file, renders, and writes, prints or compares (`output.py`).
 
-May import: config, credentials, registry.address, files.atomic, findings, errors, resources.
+May import: config, credentials, registry.hosts, files.atomic, findings, errors, resources.
 Never writes the accounts file; secrets are resolved only for targets that need plaintext.
 """

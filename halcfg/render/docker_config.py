@@ -4,6 +4,11 @@ buildah and crane.
 `auths` holds `{"auth": base64(user:pass)}` per host, as `docker login` saves it; ECR accounts go
 to `credHelpers: {host: ecr-login}` (tokens at pull time) unless --inline-ecr; `--helper NAME`
 names that helper for every account (docker-credential-halcfg serves them all) and holds no secret.
+
+Keys are registry/hosts' `docker` key (`https://index.docker.io/v1/` for Hub), which docker and
+crane look up and which containers/image finds in `auths` by normalising keys. Its `credHelpers`
+lookup is exact and by the bare registry (containers/image `pkg/docker/config/config.go`
+`findCredentialsInFile`), so a Hub account's helper is also written under `docker.io`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from typing import Any
 
 from halcfg.errors import UsageError
 from halcfg.findings import Severity
+from halcfg.registry.hosts import Located, account_key
 from halcfg.render.encode import docker_auth
-from halcfg.render.hosts import account_host
 from halcfg.render.target import Job
 
 ECR_HELPER = "ecr-login"
@@ -31,7 +36,7 @@ def context(job: Job) -> dict[str, Any]:
     helpers: dict[str, str] = {}
     owners: dict[str, str] = {}
     for account in job.accounts:
-        key = account_host(account, "docker")
+        key = account_key(account, "docker")
         if key is None:
             continue
         if key in owners:
@@ -39,7 +44,8 @@ def context(job: Job) -> dict[str, Any]:
                         f"{key} already has account {owners[key]!r}'s credentials; config.json holds one per host")
             continue
         if helper is not None or (account.ecr is not None and not inline_ecr):
-            helpers[key] = helper or ECR_HELPER
+            for helper_key in _helper_keys(account, key):
+                helpers[helper_key] = helper or ECR_HELPER
         else:
             credential = job.credential(account)
             if credential is None:
@@ -50,3 +56,10 @@ def context(job: Job) -> dict[str, Any]:
     if helpers:
         config["credHelpers"] = dict(sorted(helpers.items()))
     return {"config": config}
+
+
+def _helper_keys(account: Located, key: str) -> list[str]:
+    """The credHelpers keys every client finds the account's helper under: docker's key, and
+    containers/image's bare registry where it differs (Docker Hub's `docker.io`)."""
+    bare = account_key(account, "containers-image")
+    return [key] if bare in (None, key) else [key, bare]

@@ -11,7 +11,7 @@ from typing import Any
 
 from halcfg.credentials.resolve import CredentialError
 from halcfg.findings import Severity
-from halcfg.render.hosts import account_host
+from halcfg.registry.hosts import account_key
 from halcfg.render.target import Job
 
 
@@ -19,8 +19,12 @@ def context(job: Job) -> dict[str, Any]:
     job.resolver.prefetch([a for a in job.accounts if a.ecr is None and a.password_sources])
     registries: list[dict[str, Any]] = []
     for account in job.accounts:
-        address = account_host(account, "drone")
+        address = account_key(account, "drone")
         if address is None:
+            if account.host is not None:  # it parses: an IPv6 registry, which the runner never matches
+                job.finding(Severity.WARNING, "consumer-cannot-use", account,
+                            f"Drone's runner never matches an IPv6 registry ({account.host}); left out",
+                            "Give the registry a DNS name for Drone.")
             continue
         if account.drone_repos or account.drone_events:
             job.finding(

@@ -16,8 +16,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from halcfg.errors import UsageError
+from halcfg.registry.hosts import registry_host
 from halcfg.render.encode import b64encode, docker_auth, go_json, to_yaml
-from halcfg.render.hosts import registry_host
 
 FILTERS = {
     "b64encode": b64encode,

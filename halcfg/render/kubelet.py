@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from halcfg.render.hosts import account_host
+from halcfg.registry.hosts import account_key
 from halcfg.render.target import Job
 
 PROVIDER = "halcfg"  # the executable's name in --image-credential-provider-bin-dir
@@ -19,7 +19,7 @@ DEFAULT_CACHE = "5m"  # used only when a response names no cacheDuration
 
 
 def context(job: Job) -> dict[str, Any]:
-    hosts = sorted({host for account in job.accounts if (host := account_host(account, "kubelet"))})
+    hosts = sorted({host for account in job.accounts if (host := account_key(account, "kubelet"))})
     provider = {
         "name": PROVIDER,
         "matchImages": hosts,

@@ -15,8 +15,8 @@ from typing import Any
 from halcfg.config.model import Account
 from halcfg.credentials.resolve import Credential
 from halcfg.findings import Severity
+from halcfg.registry.hosts import account_key
 from halcfg.render.encode import b64encode, docker_auth, go_json
-from halcfg.render.hosts import account_host
 from halcfg.render.target import Job
 
 SECRET_TYPE = "kubernetes.io/dockerconfigjson"
@@ -40,7 +40,7 @@ def context(job: Job) -> dict[str, Any]:
     job.resolver.prefetch([a for a in job.accounts if a.password_sources])
     resolved: list[tuple[Account, str, dict[str, str]]] = []
     for account in job.accounts:
-        key = account_host(account, "docker")
+        key = account_key(account, "docker")
         credential = job.credential(account)
         if key is None or credential is None:
             continue

@@ -15,8 +15,7 @@ from halcfg.config.model import Account
 from halcfg.config.references import is_secret_reference
 from halcfg.config.rules import NO_CATALOG
 from halcfg.findings import Severity
-from halcfg.registry.address import ecr_parts
-from halcfg.render.hosts import account_host
+from halcfg.registry.hosts import account_key, ecr_parts
 from halcfg.render.target import Job
 
 # ManagedAccount keys copied as written, in clouddriver's field order; the password keys come from
@@ -37,7 +36,7 @@ def clouddriver_accounts(job: Job, password_fields: PasswordFields) -> list[dict
     """The accounts as clouddriver's ManagedAccount list; no-catalog registries are errors here."""
     accounts = []
     for account in job.accounts:
-        address = account_host(account, "clouddriver")
+        address = account_key(account, "clouddriver")
         if address is None:
             continue  # validate reports the address; the check before rendering stopped on it
         kind = NO_CATALOG.get(account.registry_type)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from halcfg.config.model import Account, Config
 from halcfg.credentials.resolve import Credential
 from halcfg.findings import Finding, Location, Severity
-from halcfg.render.hosts import account_host
+from halcfg.registry.hosts import account_key
 from halcfg.render.secrets import SecretResolver
 
 
@@ -72,7 +72,7 @@ def base_context(job: Job, with_credentials: bool) -> dict[str, Any]:
         view: dict[str, Any] = {
             **account.raw,
             "registryType": account.registry_type,
-            "hosts": {consumer: account_host(account, consumer) for consumer in ("docker", "drone", "kubelet")},
+            "hosts": {consumer: account_key(account, consumer) for consumer in ("docker", "drone", "kubelet")},
         }
         if with_credentials:
             credential = job.credential(account)

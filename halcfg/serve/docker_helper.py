@@ -16,6 +16,11 @@ accounts file, which is the one source of truth.
 The accounts file is HALCFG_CONFIG, else ~/.config/halcfg/halcfg.yaml (XDG respected): docker
 starts helpers in whatever folder the user is in. Starts fast: no typer, no jsonschema, and
 boto3 only when an ECR token is not in the cross-process cache.
+
+The server URL is read by registry/hosts' one helper parser (`parse_server_url`): docker sends
+`https://index.docker.io/v1/` or `host[:port]`, containers/image the bare registry (`docker.io`);
+a URL with userinfo, a backslash or anything else two URL parsers read differently names no
+account. Input that is not UTF-8 or is too long is an error (exit 1), never a traceback.
 """
 
 from __future__ import annotations
@@ -45,7 +50,10 @@ def _read_stdin() -> str:
     data = sys.stdin.buffer.read(MAX_INPUT + 1)
     if len(data) > MAX_INPUT:
         raise HelperError(f"{NAME}: input over {MAX_INPUT // 1024} KiB")
-    return data.decode("utf-8", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HelperError(f"{NAME}: input is not UTF-8 (byte {error.start})") from None
 
 
 def _server_url() -> str:
@@ -85,22 +93,21 @@ def get() -> bytes:
 
 def list_() -> bytes:
     """{server URL: username} for every account with a password source; resolves no secret."""
-    from halcfg.match.docker import server_url
-    from halcfg.match.reference import account_domain
+    from halcfg.registry.hosts import account_key
 
     _read_stdin()  # docker sends "unused"
     found: dict[str, str] = {}
     for account in _config().accounts:
-        domain = account_domain(account)
-        if domain is not None and account.password_sources:
-            found.setdefault(server_url(domain), account.username or ("AWS" if account.ecr else ""))
+        key = account_key(account, "docker")
+        if key is not None and account.password_sources:
+            found.setdefault(key, account.username or ("AWS" if account.ecr else ""))
     return go_json(dict(sorted(found.items())))
 
 
 def store() -> bytes:
     try:
         credential = json.loads(_read_stdin())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested past the parser's depth
         raise HelperError(f"{NAME}: store expects a JSON credential on stdin") from None
     if not isinstance(credential, dict) or not credential.get("ServerURL"):
         raise HelperError(MISSING_URL)

@@ -3,9 +3,14 @@ CredentialProviderResponse on stdout (credentialprovider.kubelet.k8s.io v1, v1be
 
 The kubelet decodes the response strictly (an unknown field voids it) and wants its apiVersion
 to equal the request's, so the response holds exactly kind, apiVersion, cacheKeyType,
-cacheDuration and, when there is a credential, auth. The auth key is the account's registry as
-the kubelet spells an image's domain (`docker.io` for Docker Hub, else `host[:port]`), which its
-keyring matches for every image of that registry; so the cache key type is Registry.
+cacheDuration and, when there is a credential, auth. The auth key is registry/hosts' kubelet key
+of the account (`docker.io` for Docker Hub, else `host[:port]` without a default port), the
+same string `render -t kubelet` writes in matchImages, which the kubelet's keyring matches for
+every image of that registry; so the cache key type is Registry. The image is read by the
+kubelet's own reference grammar (distribution/reference) and matched by its keyring rules
+(match/kubelet), so `Localhost/x` is not `localhost`'s and the answer is what the kubelet
+would take. A request that is not UTF-8, not JSON, nested too deep or holds a number too long
+to read is one error line (exit 1).
 cacheDuration is half the token's remaining life, as cloud-provider-aws's ECR plugin answers,
 and 0s (do not cache) for passwords that do not expire, so a changed passwordFile applies at
 the next pull. A managed account whose credential fails is an error (exit 1, reason on stderr,
@@ -46,9 +51,17 @@ def parse_request(raw: bytes) -> tuple[str, str]:
     if len(raw) > MAX_REQUEST:
         raise ServeError(f"request over {MAX_REQUEST // 1024} KiB")
     try:
-        request = json.loads(raw)
-    except ValueError as error:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ServeError(f"request is not UTF-8 (byte {error.start})") from None
+    try:
+        request = json.loads(text)
+    except json.JSONDecodeError as error:
         raise ServeError(f"request is not JSON: {error.msg} at char {error.pos}") from None
+    except ValueError as error:  # a number past int's digit limit
+        raise ServeError(f"request is not readable JSON: {str(error).split(';')[0]}") from None
+    except RecursionError:
+        raise ServeError("request is not readable JSON: nested too deep") from None
     if not isinstance(request, dict) or request.get("kind") != REQUEST_KIND:
         raise ServeError(f"expected a {REQUEST_KIND} on stdin")
     api_version = request.get("apiVersion")
@@ -62,8 +75,9 @@ def parse_request(raw: bytes) -> tuple[str, str]:
 
 def respond(raw: bytes, config_path: Path, cache: TokenCache, now: float | None = None) -> bytes:
     """The response to the request in `raw`, from the accounts file at `config_path`."""
-    from halcfg.match.reference import ReferenceError, account_domain, parse_reference
+    from halcfg.match.reference import ReferenceError, parse_reference
     from halcfg.match.run import kubelet_candidates
+    from halcfg.registry.hosts import account_key
 
     api_version, image = parse_request(raw)
     response: dict[str, Any] = {
@@ -79,7 +93,7 @@ def respond(raw: bytes, config_path: Path, cache: TokenCache, now: float | None 
         return go_json(response)
     account = candidates[0][0]  # accounts sharing a registry: the first in the file, as docker's helper
     credential = pull_credential(account, config, cache)
-    key = account_domain(account)
+    key = account_key(account, "kubelet")
     if credential.password is None or key is None:  # declared anonymous
         return go_json(response)
     if credential.expires_at is not None:

@@ -268,3 +268,84 @@ def test_an_expired_token_is_used_once_and_never_cached(helper: Helper, moto_ecr
     assert json.loads(result.stdout)["Secret"] == moto_ecr.password
     assert not helper.cache_file().exists()
     assert os.listdir(helper.root / "home") == []  # and nothing else was written
+
+
+# -- every client finds the helper under its own key (issue 15.1) -------------------------------
+
+
+@pytest.fixture
+def hub_helper(helper: Helper) -> Helper:
+    write_accounts(helper.config, {"name": "hub", "address": "docker.io:443", "username": "hub-bot",
+                                   "passwordFile": secret(helper, "hub.pw", CANARY)})
+    return helper
+
+
+def test_skopeo_gets_the_hub_login_through_the_rendered_helper_file(hub_helper: Helper) -> None:
+    # containers/image looks credHelpers up by the bare registry, docker.io
+    # (pkg/docker/config/config.go findCredentialsInFile), then asks the helper for docker.io.
+    rendered = hub_helper.render_auth_file()
+    assert json.loads(rendered.read_text())["credHelpers"] == {"docker.io": "halcfg", HUB: "halcfg"}
+    login = subprocess.run(["skopeo", "login", "--get-login", "--authfile", str(rendered), "docker.io"],
+                           capture_output=True, text=True, env=hub_helper.env, timeout=60)
+    assert (login.returncode, login.stdout) == (0, "hub-bot\n"), login.stderr
+    # The v1 key alone, as docker-config wrote it before, leaves skopeo logged out of Docker Hub.
+    v1_only = auth_file(hub_helper.root / "v1-only.json", HUB)
+    logged_out = subprocess.run(["skopeo", "login", "--get-login", "--authfile", str(v1_only), "docker.io"],
+                                capture_output=True, text=True, env=hub_helper.env, timeout=60)
+    assert logged_out.returncode != 0 and "not logged into docker.io" in logged_out.stderr
+
+
+def _docker_login(helper: Helper, config_json: Path) -> subprocess.CompletedProcess[str]:
+    """`docker login` (Docker Hub) with `config_json`: docker/cli cli/command/registry/login.go
+    runLogin reads the stored credential (GetDefaultAuthConfig -> ConfigFile.GetAuthConfig, whose
+    getAuthConfigKey is https://index.docker.io/v1/) and prints its username before it calls the
+    daemon, which here is a closed loopback port: no daemon is needed to see what docker found."""
+    docker_dir = helper.root / "docker"
+    docker_dir.mkdir(exist_ok=True)
+    (docker_dir / "config.json").write_text(config_json.read_text())
+    env = {**helper.env, "DOCKER_CONFIG": str(docker_dir), "DOCKER_HOST": "tcp://127.0.0.1:9"}
+    return subprocess.run(["/usr/local/bin/docker", "login"], capture_output=True, text=True, env=env,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_docker_cli_finds_the_hub_credential_under_the_v1_key(hub_helper: Helper) -> None:
+    found = _docker_login(hub_helper, hub_helper.render_auth_file())
+    assert "Authenticating with existing credentials... [Username: hub-bot]" in found.stderr, found.stderr
+    assert CANARY not in found.stdout + found.stderr
+    bare_only = auth_file(hub_helper.root / "bare-only.json", "docker.io")
+    missed = _docker_login(hub_helper, bare_only)
+    assert "existing credentials" not in missed.stderr and missed.returncode != 0
+
+
+# -- helper input parsed as clients send it (issue 16.6) ---------------------------------------
+
+
+def test_ambiguous_server_urls_match_no_account(accounts: Helper) -> None:
+    for url in ("evil.test\\@registry.test:5000", "https://evil.test\\@registry.test:5000",
+                "https://x@registry.test:5000", "registry.test:5000@evil.test", "registry.test:5000?x",
+                "registry.test%3a5000", "ftp://registry.test:5000"):
+        result = accounts.run("get", stdin=url)
+        assert (result.returncode, result.stdout) == (1, NOT_FOUND), url
+    for url in ("REGISTRY.TEST:5000", "http://registry.test:5000/", "registry.test.:5000"):
+        assert accounts.run("get", stdin=url).returncode == 0, url  # a host as a URL parser reads it
+
+
+def _raw(helper: Helper, action: str, data: bytes) -> subprocess.CompletedProcess[bytes]:
+    result = subprocess.run([HELPER, action], input=data, capture_output=True, env=helper.env, timeout=60)
+    assert b"Traceback" not in result.stdout + result.stderr
+    return result
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("get", b"registry.test:5000\xff", b"input is not UTF-8 (byte 18)"),
+        ("get", b"a" * (65 * 1024), b"input over 64 KiB"),
+        ("store", b"[" * 30_000 + b"]" * 30_000, b"store expects a JSON credential on stdin"),  # too deep
+        ("store", b'{"ServerURL": ' + b"9" * 5000 + b"}", b"store expects a JSON credential on stdin"),
+        ("store", b"\xfe\xff", b"input is not UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_exit_1(accounts: Helper, action: str, data: bytes, message: bytes) -> None:
+    result = _raw(accounts, action, data)
+    assert result.returncode == 1 and message in result.stdout and result.stdout.count(b"\n") == 1, result

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from halcfg.importers.names import address_of
-from halcfg.registry.address import parse_address, registry_key
+from halcfg.registry.hosts import parse_address, registry_key
 from tests.support.cli import REPO, run_cli
 
 DATA = REPO / "tests" / "data" / "import"

@@ -217,3 +217,43 @@ def test_the_rendered_provider_config_execs_this_plugin(tmp_path: Path, basic_re
     response = decode_strictly(result.stdout, provider["apiVersion"])
     assert response["auth"] == {basic_registry.address: {"username": BASIC_USER, "password": BASIC_PASSWORD}}
     assert all(key_matches(key, image) for key in response["auth"])
+
+
+# -- edge references and hostile requests (issues 15.11, 16.6) ----------------------------------
+
+
+def test_edge_references_get_the_kubelets_answer(tmp_path: Path) -> None:
+    (tmp_path / "canary").write_text(CANARY)
+    config = write_accounts(
+        tmp_path / "halcfg.yaml",
+        {"name": "hub", "address": "docker.io:443", "username": "hub-bot", "passwordFile": "canary"},
+        {"name": "local", "address": "localhost", "username": "local-bot", "passwordFile": "canary"},
+        {"name": "six", "address": "https://[::1]:5000", "username": "six-bot", "passwordFile": "canary"},
+    )  # fmt: skip
+    # distribution/reference v0.6 (the kubelet's parser): `Localhost` is a registry of its own, and
+    # the keyring compares labels case-sensitively (filepath.Match), so `localhost`'s key misses it;
+    # an IPv6 host is a domain; `sha256:<hex>` is docker.io/library/sha256; Hub's API host is not
+    # `docker.io` to the keyring (label count), so the kubelet never gives it Hub's key.
+    expected = {"Localhost/x": None, "localhost/x": "localhost", "[::1]:5000/x": "[::1]:5000",
+                "sha256:" + "ab" * 32: "docker.io", "registry-1.docker.io/library/golang": None,
+                "docker.io/library/golang": "docker.io"}
+    for image, key in expected.items():
+        response = decode_strictly(provide(config, request(image)).stdout, f"{GROUP}/v1")
+        assert list(response.get("auth", {})) == ([key] if key else []), image
+        matched = run_cli("match", "-c", config, "--policy", "kubelet", "--format", "json", image)
+        assert [row["account"] is not None for row in json.loads(matched.stdout)] == [key is not None], image
+
+
+@pytest.mark.parametrize(("stdin", "message"), [
+    (b'{"kind": "CredentialProviderRequest", "image": "x\xff"}', "request is not UTF-8 (byte 49)"),
+    (b'{"kind": "CredentialProviderRequest", "n": ' + b"9" * 5000 + b"}", "request is not readable JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "request is not readable JSON: nested too deep"),
+    (b"\xfe\xff\x00{", "request is not UTF-8"),
+])  # fmt: skip
+def test_unreadable_requests_are_one_line_errors(config: Path, stdin: bytes, message: str) -> None:
+    env = {**helper_env(config.parent, config), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "halcfg", "kubelet-credential-provider"], input=stdin,
+                            capture_output=True, env=env, timeout=60)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1 and result.stdout == b"" and "Traceback" not in stderr
+    assert message in stderr and stderr.count("\n") == 1, stderr

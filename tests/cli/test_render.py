@@ -272,8 +272,9 @@ def test_docker_config_helper_and_inline_ecr(tmp_path: Path, moto_ecr: MotoECR) 
     helper = run_cli("render", "--target", "docker-config", "--helper", "halcfg", "--out", "-",
                      "-c", tmp_path / "halcfg.yaml")
     assert helper.returncode == 0, helper.stderr  # no credential is resolved: the unset env does not matter
+    # Hub twice: docker and crane look the helper up by the v1 key, containers/image by docker.io (issue 15.1)
     assert json.loads(helper.stdout) == {"auths": {}, "credHelpers": {
-        ecr_host: "halcfg", "https://index.docker.io/v1/": "halcfg"}}
+        ecr_host: "halcfg", "docker.io": "halcfg", "https://index.docker.io/v1/": "halcfg"}}
     inline = run_cli("render", "--target", "docker-config", "--inline-ecr", "--account", "ecr", "--out", "-",
                      "-c", tmp_path / "halcfg.yaml", env=aws_env(moto_ecr))
     assert inline.returncode == 0, inline.stderr

@@ -125,7 +125,7 @@ RULE_CASES = [
         id="regex-compiles",
     ),
     pytest.param(
-        HUB.replace("index.docker.io", "https://quay.io/v2"), "", "address", "ERROR", 7, 9, id="address-has-path"
+        HUB.replace("index.docker.io", "https://quay.io/v2/team"), "", "address", "ERROR", 7, 9, id="address-has-path"
     ),
     pytest.param(HUB.replace("index.docker.io", "ftp://quay.io"), "", "address", "ERROR", 7, 9, id="address-scheme"),
     pytest.param(HUB.replace("index.docker.io", "quay.io:99999"), "", "address", "ERROR", 7, 9, id="address-port"),

@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     # renders every stage's results (so it knows their types); no stage imports it
     "report": COMMON | {"config", "credentials.redact", "probe.result", "match", "render", "importers.run"},
     "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
-    "config": COMMON | {"resources", "registry.address", "credentials.redact"},
+    "config": COMMON | {"resources", "registry.hosts", "credentials.redact"},
     "credentials": COMMON | {"config", "registry"},
     "probe": COMMON | {"config", "credentials", "registry"},
     "edit": COMMON | {"config", "resources", "credentials.redact", "probe"},  # probe: the live check of an edit

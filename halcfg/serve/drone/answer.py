@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from halcfg.config.model import Account
-from halcfg.match.drone import drone_address
+from halcfg.registry.hosts import account_key
 from halcfg.serve.drone.accounts import LiveAccounts
 from halcfg.serve.drone.aesgcm import KEY_BYTES, seal
 from halcfg.serve.drone.credentials import CredentialCache
@@ -71,7 +71,7 @@ class DroneExtension:
         config = self.accounts.config
         entries, left_out = [], []
         for account in config.accounts if config.enabled else ():
-            address = drone_address(account)
+            address = account_key(account, "drone")  # None: the runner could never match it
             if address is None or not allowed(account, slug, event):
                 continue
             credential = self.credentials.get(account, config.base_dir)

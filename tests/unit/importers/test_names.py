@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from halcfg.importers.names import address_of, name_for, unique, valid
-from halcfg.registry.address import AddressError
+from halcfg.registry.hosts import AddressError
 
 
 @pytest.mark.parametrize(("key", "address", "dropped"), [

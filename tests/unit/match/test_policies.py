@@ -8,6 +8,7 @@ from halcfg.config.model import Account
 from halcfg.match import docker, drone, kubelet
 from halcfg.match.reference import parse_reference
 from halcfg.match.run import match_images
+from halcfg.registry.hosts import account_key, docker_lookup_key, drone_runner_hostname
 
 DIGEST = "sha256:" + "ab" * 32
 CASES = ["golang", "golang:1.0", "library/golang", "index.docker.io/library/golang", "docker.io/library/golang",
@@ -34,7 +35,7 @@ def account(name: str, address: str) -> Account:
     ],
 )
 def test_runner_hostname(address: str, host: str) -> None:
-    assert drone.runner_hostname(address) == host
+    assert drone_runner_hostname(address) == host
 
 
 @pytest.mark.parametrize(
@@ -61,14 +62,14 @@ def test_drone_matches(image: str, address: str, expected: bool) -> None:
 @pytest.mark.parametrize("address", ["index.docker.io", "https://index.docker.io", "docker.io",
                                      "registry-1.docker.io", "registry.hub.docker.com"])
 def test_drone_address_spells_docker_hub_as_the_runner_matches_it(address: str) -> None:
-    spelled = drone.drone_address(account("hub", address))
+    spelled = account_key(account("hub", address), "drone")
     assert spelled == "docker.io"
     assert drone.matches(parse_reference("golang"), spelled)
 
 
 def test_drone_address_of_others_is_bare_host_port() -> None:
-    assert drone.drone_address(account("a", "https://Reg.Example:8443/")) == "reg.example:8443"
-    assert drone.drone_address(account("a", "not a host")) is None
+    assert account_key(account("a", "https://Reg.Example:8443/"), "drone") == "reg.example:8443"
+    assert account_key(account("a", "not a host"), "drone") is None
 
 
 def test_drone_first_match_wins_in_file_order() -> None:
@@ -89,8 +90,9 @@ def test_every_listed_case_under_both_policies() -> None:
                 "foo:5000/bar": "foo", "foo.bar/baz": "bar", "registry-1.docker.io/x": None}
     for policy in ("drone", "kubelet"):
         result = match_images(accounts, CASES, policy)
-        # The kubelet's Hub fallback takes any first path segment without `.` or `:`, localhost too.
-        want = {**expected, "localhost/foo": "hub"} if policy == "kubelet" else expected
+        # Under the plugin (render -t kubelet) the Hub key is `docker.io`, never the keyring's
+        # `index.docker.io` fallback key, so `localhost/foo` gets nothing (issue 15.11).
+        want = expected
         assert {m.image: m.account for m in result.matches} == want, policy
         assert not result.findings
     names = {m.image: m.name for m in match_images(accounts, CASES, "drone").matches}
@@ -164,7 +166,9 @@ def test_kubelet_accounts_tried_in_order() -> None:
     assert [(m.image, m.account) for m in result.matches] == [("quay.io/a/b", "q"), ("quay.io/a/b", "q2"),
                                                              ("golang", "hub")]
     assert result.matches[0].reason.startswith("1 of 2 tried: key quay.io matches quay.io/a/b")
-    assert "fallback" in result.matches[2].reason
+    # The plugin's Hub key is docker.io, which matches directly: the index.docker.io fallback of
+    # the keyring never comes into play under halcfg's plugin (it did when keys were docker's v1 URL).
+    assert result.matches[2].reason == "key docker.io matches docker.io/library/golang"
 
 
 # -- docker credential helpers -----------------------------------------------------------------
@@ -175,7 +179,7 @@ def test_kubelet_accounts_tried_in_order() -> None:
      ("localhost:5000/foo", "localhost:5000"), ("registry-1.docker.io/x", "registry-1.docker.io")],
 )
 def test_docker_server_url(image: str, url: str) -> None:
-    assert docker.reference_server_url(parse_reference(image)) == url
+    assert docker_lookup_key(parse_reference(image).domain) == url
 
 
 def test_helper_finds_account_by_server_url() -> None:

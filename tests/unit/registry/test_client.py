@@ -7,7 +7,6 @@ from email.utils import formatdate
 
 import pytest
 
-from halcfg.registry.address import parse_address
 from halcfg.registry.auth import CATALOG_SCOPE, Auth, pull_scope, token_lifetime
 from halcfg.registry.client import DOCKER_V2, Client, next_page_url, same_origin
 from halcfg.registry.errors import (
@@ -20,6 +19,7 @@ from halcfg.registry.errors import (
     Unreachable,
     error_from_body,
 )
+from halcfg.registry.hosts import parse_address
 from halcfg.registry.names import endpoint_for, repository_name
 from halcfg.registry.transport import Transport, backoff_seconds, new_session, retry_after_seconds, tls_verify
 from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED, TOKEN_USERS

@@ -9,8 +9,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from halcfg.credentials.redact import MASK, redact
+from halcfg.registry.hosts import registry_host
 from halcfg.render.encode import b64encode, docker_auth, go_json, to_yaml
-from halcfg.render.hosts import registry_host
 
 TRICKY = ["yes", "No", "on", "OFF", "y", "null", "~", "012345", "0x1F", "1e5", "1_000", "12:30", ".inf", "-",
           "a: b", "a #b", "#x", "@x", "`x", "!tag", "&anchor", "*alias", "%x", "'q'", '"q"', "[x]", "{x}", "", " x",

@@ -126,7 +126,7 @@ def test_operator_component_builds_with_kubectl_kustomize(rendered: tuple[Path, 
     _, out = rendered
     shutil.copytree(out / "spinnaker-operator", tmp_path / "halcfg")
     (tmp_path / "spinnakerservice.yml").write_text(
-        "apiVersion: spinnaker.io/v1alpha2\nkind: SpinnakerService\nmetadata: {name: spinnaker}\n"
+        "apiVersion: spinnaker.io/v1alpha2\nkind: SpinnakerService\nmetadata: {name: spinnaker, namespace: spinnaker}\n"
         "spec: {spinnakerConfig: {config: {version: 1.33.0}}}\n")
     (tmp_path / "kustomization.yml").write_text("resources: [spinnakerservice.yml]\ncomponents: [halcfg]\n")
     built = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)

@@ -39,8 +39,32 @@ PasswordFields = Callable[[Job, Account], dict[str, Any]]
 
 
 def context(job: Job) -> dict[str, Any]:
+    if job.options.k8s_secrets:
+        return k8s_secrets_context(job)
     strategy = inline_password if job.options.inline_secrets else referenced_password
-    return {"dockerRegistry": {"enabled": job.config.enabled, "accounts": clouddriver_accounts(job, strategy)}}
+    return {"dockerRegistry": {"enabled": job.config.enabled, "accounts": clouddriver_accounts(job, strategy)},
+            "secrets": []}
+
+
+def k8s_secrets_context(job: Job) -> dict[str, Any]:
+    """--k8s-secrets: passwords in a Secret beside clouddriver, read by OSS Spinnaker's own `k8s`
+    engine (spinnaker/spinnaker kork/kork-secrets-k8s KubernetesSecretEngine: params `n`, `k` and
+    `ns`, which it uses only outside a pod; enabled by `spinnaker.secrets.kubernetes.enabled`)."""
+    from halcfg.render.spinnaker_operator import secret_manifest, secret_reference
+
+    data: dict[str, str] = {}
+    namespace = job.options.namespace
+    tail = f"!ns:{namespace}" if namespace else ""
+    accounts = clouddriver_accounts(job, lambda job, account: secret_reference(job, account, data, tail))
+    job.finding(
+        Severity.INFO, "kork-secrets-k8s", None,
+        "passwords are encrypted:k8s references to the Secret in secret.yml, which clouddriver reads through "
+        "kork-secrets-k8s only when spinnaker.secrets.kubernetes.enabled is true",
+        "Add `spinnaker: {secrets: {kubernetes: {enabled: true}}}` to clouddriver-local.yml, apply secret.yml in "
+        "clouddriver's namespace and let its service account get that Secret.",
+    )
+    return {"dockerRegistry": {"enabled": job.config.enabled, "accounts": accounts},
+            "secrets": [secret_manifest(namespace, data)]}
 
 
 def clouddriver_accounts(job: Job, password_fields: PasswordFields) -> list[dict[str, Any]]:

@@ -41,23 +41,7 @@ def context(job: Job) -> dict[str, Any]:
     namespace = job.options.namespace or DEFAULT_NAMESPACE
 
     def password_fields(job: Job, account: Account) -> dict[str, Any]:
-        if account.ecr is not None:
-            return ecr_command(job, account)
-        if account.password_command:
-            relative_command_paths(job, account)
-            return {"passwordCommand": account.password_command}
-        if not account.password_sources:
-            return {}
-        credential = job.credential(account)
-        if credential is None or credential.password is None:
-            return {}
-        password, as_file = credential.password, account.password_file is not None
-        if as_file and "\n" in password.strip():
-            password, as_file = one_line(password)
-        key = f"{account.name}-password-file" if as_file else f"{account.name}-password"
-        data[key] = b64encode(password)
-        prefix = "encryptedFile" if as_file else "encrypted"
-        return {"passwordFile" if as_file else "password": f"{prefix}:k8s!n:{SECRET_NAME}!k:{key}"}
+        return secret_reference(job, account, data, "")
 
     accounts = clouddriver_accounts(job, password_fields)
     provider: dict[str, Any] = {"enabled": job.config.enabled, "accounts": accounts}
@@ -80,14 +64,39 @@ def context(job: Job) -> dict[str, Any]:
         "metadata": {"name": job.options.deployment or DEFAULT_SERVICE, "namespace": namespace},
         "spec": spec,
     }
-    secret = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": SECRET_NAME, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "halcfg"}},
-        "type": "Opaque",
-        "data": dict(sorted(data.items())),
-    }
-    return {"patch": patch, "secret": secret}
+    return {"patch": patch, "secret": secret_manifest(namespace, data)}
+
+
+def secret_reference(job: Job, account: Account, data: dict[str, str], tail: str) -> dict[str, Any]:
+    """The account's password keys as `encrypted:k8s` references into the Secret whose `data` this
+    fills (`tail` adds parameters: `!ns:NAMESPACE` for OSS kork-secrets-k8s); passwordCommand and
+    ECR stay commands."""
+    if account.ecr is not None:
+        return ecr_command(job, account)
+    if account.password_command:
+        relative_command_paths(job, account)
+        return {"passwordCommand": account.password_command}
+    if not account.password_sources:
+        return {}
+    credential = job.credential(account)
+    if credential is None or credential.password is None:
+        return {}
+    password, as_file = credential.password, account.password_file is not None
+    if as_file and "\n" in password.strip():
+        password, as_file = one_line(password)
+    key = f"{account.name}-password-file" if as_file else f"{account.name}-password"
+    data[key] = b64encode(password)
+    prefix = "encryptedFile" if as_file else "encrypted"
+    return {"passwordFile" if as_file else "password": f"{prefix}:k8s!n:{SECRET_NAME}!k:{key}{tail}"}
+
+
+def secret_manifest(namespace: str | None, data: dict[str, str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": SECRET_NAME}
+    if namespace:
+        metadata["namespace"] = namespace
+    metadata["labels"] = {"app.kubernetes.io/managed-by": "halcfg"}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque",
+            "data": dict(sorted(data.items()))}
 
 
 def one_line(password: str) -> tuple[str, bool]:

@@ -31,6 +31,7 @@ class RenderOptions:
     namespace: str | None = None  # kubernetes: namespace for accounts that name none
     labels: tuple[tuple[str, str], ...] = ()  # kubernetes: labels on every Secret
     secret_name: str | None = None  # kubernetes --combined: the Secret's name
+    k8s_secrets: bool = False  # spinnaker: passwords in a Secret, as OSS kork-secrets-k8s references
     operator_validation: bool = True  # spinnaker-operator: False writes spec.validation.providers.docker off
 
 

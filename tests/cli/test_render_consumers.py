@@ -275,3 +275,21 @@ def test_accounts_sharing_a_secret_name_render_one_secret_as_kubectl_makes_it(tm
     assert names == {"all": "all.yaml", "pull": "ci.pull.yaml"}
     combined = safe.load(out / "kubernetes" / "all.yaml")["data"][".dockerconfigjson"]
     assert list(json.loads(base64.b64decode(combined))["auths"]) == ["gcr.io"]
+
+
+def test_spinnaker_k8s_secrets_reference_oss_kork_secrets_k8s(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("file-pw")
+    config = accounts(tmp_path / "halcfg.yaml", account("q", "quay.io", "        passwordFile: pw\n")
+                      + account("g", "ghcr.io", "        password: inline-pw\n"))
+    out = tmp_path / "out"
+    result = render(config, "--target", "spinnaker", "--k8s-secrets", "--namespace", "spin", "--out", out)
+    assert result.returncode == 0 and "info [kork-secrets-k8s]" in result.stdout, result.stdout
+    bound = {a["name"]: a for a in safe.load(out / "spinnaker" / "clouddriver-local.yml")["dockerRegistry"]["accounts"]}
+    assert bound["q"]["passwordFile"] == "encryptedFile:k8s!n:halcfg-docker-registry!k:q-password-file!ns:spin"
+    assert bound["g"]["password"] == "encrypted:k8s!n:halcfg-docker-registry!k:g-password!ns:spin"
+    secret = safe.load(out / "spinnaker" / "secret.yml")
+    assert secret["metadata"]["namespace"] == "spin"
+    assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == {
+        "q-password-file": "file-pw", "g-password": "inline-pw"}
+    plain = render(config, "--target", "spinnaker", "--out", out)
+    assert plain.returncode == 0 and "removed" in plain.stdout and not (out / "spinnaker" / "secret.yml").exists()

@@ -46,9 +46,11 @@ _NOT_STRINGS = re.compile(r"(?i:y|n|yes|no|true|false|on|off|null)\Z")
 # and 1.2 (§5.1): #x9 #xA #xD [#x20-#x7E] #x85 [#xA0-#xD7FF] [#xE000-#xFFFD] [#x10000-#x10FFFF];
 # minus the line breaks 1.1 adds to LF and CR (#x85, #x2028, #x2029, §5.4 b-char), which a
 # reader folds into a space, and the byte-order mark #xFEFF, which 1.2 forbids inside a document.
-# SnakeYAML's StreamReader (isPrintable) refuses the rest outright, yaml.v2's reader too
-# (yaml_reader.go: "control characters are not allowed"). Everything else is escaped.
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# SnakeYAML's StreamReader.update refuses the rest outright ("special characters are not allowed"),
+# yaml.v2's yaml_parser_update_buffer (readerc.go) too ("control characters are not allowed"), and
+# both fold a raw #x85 into a space. Everything outside the set is escaped.
+_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
 def _escape(char: str) -> str:

@@ -7,18 +7,25 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml as pyyaml
 from ruamel.yaml import YAML
 
 from tests.support.cli import REPO, run_cli
 
 safe = YAML(typ="safe")
-SNAKEYAML = sorted(Path.home().glob(".m2/repository/org/yaml/snakeyaml/*/snakeyaml-*.jar"))
+# clouddriver reads its profiles with SnakeYAML (Spring Boot), drone-registry-plugin its file with
+# gopkg.in/yaml.v2: Debian's libyaml-snake-java and golang-gopkg-yaml.v2-dev (.ci/run installs them).
+SNAKEYAML = [p for p in (Path("/usr/share/java/snakeyaml.jar"),) if p.is_file()] or sorted(
+    Path.home().glob(".m2/repository/org/yaml/snakeyaml/*/snakeyaml-*.jar"))
 READER = REPO / "tests" / "support" / "SnakeYamlStrings.java"
+YAMLV2 = REPO / "tests" / "support" / "yamlv2strings" / "main.go"
+GOPATH = Path("/usr/share/gocode")
 # Outside YAML's printable set, or line breaks to YAML 1.1, or a BOM: each must come back exactly.
 HOSTILE = "p\x7fq\x80\x9f\x85r\u2028\u2029s\ufffe\uffff\ufefft\U0001fffe<&>\"\\\t"
 
@@ -37,6 +44,24 @@ def render(config: Path, *args: object, env: dict[str, str] | None = None) -> su
     return run_cli("render", *args, "-c", config, env=env)
 
 
+@pytest.fixture(scope="module")
+def yamlv2(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The yaml.v2 reader, built offline against Debian's package; None where Go or it is missing."""
+    if not shutil.which("go") or not (GOPATH / "src" / "gopkg.in" / "yaml.v2").is_dir():
+        return None
+    folder = tmp_path_factory.mktemp("yamlv2")
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": str(GOPATH), "GOCACHE": str(folder / "cache"),
+           "GOFLAGS": "", "GOPROXY": "off"}
+    subprocess.run(["go", "build", "-o", str(folder / "read"), str(YAMLV2)], check=True, env=env, timeout=300,
+                   capture_output=True)
+    return folder / "read"
+
+
+def yamlv2_strings(reader: Path, path: Path) -> list[str]:
+    found = subprocess.run([str(reader), str(path)], capture_output=True, text=True, check=True, timeout=60)
+    return [bytes.fromhex(line).decode("utf-8") for line in found.stdout.split()]
+
+
 def snakeyaml_strings(path: Path) -> list[str]:
     found = subprocess.run(["java", "-cp", str(SNAKEYAML[-1]), str(READER), str(path)], capture_output=True,
                            text=True, check=True, timeout=120)
@@ -44,7 +69,7 @@ def snakeyaml_strings(path: Path) -> list[str]:
     return [raw.decode("utf-16-be") for raw in units]
 
 
-def test_hostile_passwords_read_back_exactly_through_every_yaml_target(tmp_path: Path) -> None:
+def test_hostile_passwords_read_back_exactly_through_every_yaml_target(tmp_path: Path, yamlv2: Path | None) -> None:
     (tmp_path / "pw").write_text(HOSTILE, encoding="utf-8")
     config = accounts(tmp_path / "halcfg.yaml", account("odd", "quay.io", "        passwordFile: pw\n"))
     out = tmp_path / "out"
@@ -72,8 +97,12 @@ def test_hostile_passwords_read_back_exactly_through_every_yaml_target(tmp_path:
             if ".dockerconfigjson" in secret["data"]:  # the password inside kubectl's JSON
                 values = [e["password"] for e in json.loads(values[0])["auths"].values()]
             assert HOSTILE in values, rel
-        if SNAKEYAML and shutil.which("java") and rel in carriers:
-            assert HOSTILE in snakeyaml_strings(path), rel  # clouddriver's own parser
+        if SNAKEYAML and shutil.which("java"):
+            strings = snakeyaml_strings(path)  # clouddriver's own parser
+            assert HOSTILE in strings or rel not in carriers, rel
+        if yamlv2 is not None:
+            strings = yamlv2_strings(yamlv2, path)  # drone-registry-plugin's
+            assert HOSTILE in strings or rel not in carriers, rel
 
 
 def _holds(data: object, wanted: str) -> bool:

@@ -58,7 +58,7 @@ def _secret(tree: Tree, secret: Any, at: Parts, found: Found, *, alone: bool) ->
     if not isinstance(secret, dict) or secret.get("kind") != "Secret":
         raise tree.error(at, "not a Secret")
     kind = secret.get("type", "Opaque")
-    metadata = secret.get("metadata") if isinstance(secret.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = secret["metadata"] if isinstance(secret.get("metadata"), dict) else {}
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if kind != PULL_SECRET:
         message = f"Secret {name or ''} is of type {kind}, not {PULL_SECRET}".replace("  ", " ")

@@ -50,10 +50,10 @@ def k8s_secrets_context(job: Job) -> dict[str, Any]:
     """--k8s-secrets: passwords in a Secret beside clouddriver, read by OSS Spinnaker's own `k8s`
     engine (spinnaker/spinnaker kork/kork-secrets-k8s KubernetesSecretEngine: params `n`, `k` and
     `ns`, which it uses only outside a pod; enabled by `spinnaker.secrets.kubernetes.enabled`)."""
-    from halcfg.render.spinnaker_operator import secret_manifest, secret_reference
+    from halcfg.render.spinnaker_operator import namespace_option, secret_manifest, secret_reference
 
     data: dict[str, str] = {}
-    namespace = job.options.namespace
+    namespace = namespace_option(job, None)
     tail = f"!ns:{namespace}" if namespace else ""
     accounts = clouddriver_accounts(job, lambda job, account: secret_reference(job, account, data, tail))
     job.finding(

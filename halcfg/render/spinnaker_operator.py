@@ -23,9 +23,11 @@ is on for every SpinnakerService unless `spec.validation.providers.docker.enable
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from halcfg.config.model import Account
+from halcfg.errors import UsageError
 from halcfg.findings import Severity
 from halcfg.render.encode import b64encode
 from halcfg.render.spinnaker import clouddriver_accounts, ecr_command, relative_command_paths
@@ -34,11 +36,23 @@ from halcfg.render.target import Job
 SECRET_NAME = "halcfg-docker-registry"
 DEFAULT_SERVICE = "spinnaker"
 DEFAULT_NAMESPACE = "spinnaker"  # the operator's documented install namespace
+# A Kubernetes namespace is an RFC 1123 label; anything else would also break a kork reference,
+# whose parameters `!` separates and `:` splits (kork-secrets EncryptedSecret).
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+
+
+def namespace_option(job: Job, default: str | None) -> str | None:
+    """--namespace, checked; `default` when it is not given."""
+    namespace = job.options.namespace or default
+    if namespace is not None and not _NAMESPACE.match(namespace):
+        raise UsageError(f"--namespace {namespace!r} is not a Kubernetes namespace (lower-case letters, digits, "
+                         "dashes; at most 63)")
+    return namespace
 
 
 def context(job: Job) -> dict[str, Any]:
     data: dict[str, str] = {}
-    namespace = job.options.namespace or DEFAULT_NAMESPACE
+    namespace = namespace_option(job, DEFAULT_NAMESPACE)
 
     def password_fields(job: Job, account: Account) -> dict[str, Any]:
         return secret_reference(job, account, data, "")

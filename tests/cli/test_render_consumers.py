@@ -322,3 +322,12 @@ def test_spinnaker_k8s_secrets_reference_oss_kork_secrets_k8s(tmp_path: Path) ->
         "q-password-file": "file-pw", "g-password": "inline-pw"}
     plain = render(config, "--target", "spinnaker", "--out", out)
     assert plain.returncode == 0 and "removed" in plain.stdout and not (out / "spinnaker" / "secret.yml").exists()
+
+
+def test_a_namespace_that_would_break_a_kork_reference_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("pw")
+    config = accounts(tmp_path / "halcfg.yaml", account("q", "quay.io", "        passwordFile: pw\n"))
+    for target, extra in (("spinnaker", ("--k8s-secrets",)), ("spinnaker-operator", ())):
+        result = render(config, "--target", target, *extra, "--namespace", "spin!k:other", "--out", "-")
+        assert result.returncode == 2 and "is not a Kubernetes namespace" in result.stderr, result.stderr
+        assert result.stdout == "" and result.stderr.count("\n") == 1

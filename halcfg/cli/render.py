@@ -37,11 +37,18 @@ def _parser() -> argparse.ArgumentParser:
         help="docker-config: ECR tokens (12 h) in auths instead of the ecr-login helper")
     add("--combined", action="store_true", help="kubernetes: one Secret for all accounts")
     add("--secret-name", help="kubernetes --combined: the Secret's name")
-    add("--namespace", help="kubernetes: namespace of Secrets whose account names none")
+    add("--namespace", help="kubernetes: namespace of Secrets whose account names none; spinnaker-operator: the "
+                             "SpinnakerService's namespace (default: spinnaker)")
     add("--label", action="append", default=[], metavar="KEY=VALUE", help="kubernetes: a label on every Secret")
     add("--deployment", metavar="NAME",
         help="halconfig: deployment name (default: default); spinnaker-operator: SpinnakerService name")
     add("--helper", metavar="NAME", help="docker-config: credHelpers naming this helper (e.g. halcfg) for all")
+    add("--k8s-secrets", action="store_true",
+        help="spinnaker: passwords in a Secret (secret.yml) referenced as encrypted:k8s!..., OSS Spinnaker's "
+             "kork-secrets-k8s engine")
+    add("--no-operator-validation", action="store_true",
+        help="spinnaker-operator: turn the operator's docker account validation off (it runs passwordCommands "
+             "and probes every registry from the operator's pod)")
     return parser
 
 
@@ -56,6 +63,7 @@ def main(argv: list[str]) -> int:
             targets=tuple(args.target), accounts=tuple(args.account), inline_secrets=args.inline_secrets,
             inline_ecr=args.inline_ecr, combined=args.combined, deployment=args.deployment, helper=args.helper,
             namespace=args.namespace, labels=_labels(args.label), secret_name=args.secret_name,
+            operator_validation=not args.no_operator_validation, k8s_secrets=args.k8s_secrets,
         )
         return run(config_path(args.config), options, args.out, args.check, args.template_dir)
     except UsageError as error:

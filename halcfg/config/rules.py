@@ -245,6 +245,21 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
             yield from _file(config, account, "ecr.secretAccessKeyFile", key_file, True, reads, folders)
 
 
+def required_group_membership(config: Config, strict: bool) -> Iterator[Finding]:
+    """Halyard's AccountValidator.validate warns on a non-empty requiredGroupMembership (halyard-config
+    .../validate/v1/providers/AccountValidator.java), and current clouddriver no longer reads it:
+    only `permissions` restrict an account (FORMATS.md §1.2), so it would be open to everyone."""
+    for account in config.accounts:
+        if account.required_group_membership:
+            kept = "permissions apply instead" if account.raw.get("permissions") else (
+                "render writes it as permissions READ and WRITE for Spinnaker")
+            yield _finding(
+                Severity.WARNING, "required-group-membership", account, "requiredGroupMembership",
+                f"requiredGroupMembership has been deprecated, and clouddriver ignores it ({kept})",
+                "move the roles to permissions: {READ: [...], WRITE: [...]} and delete requiredGroupMembership",
+            )
+
+
 def _read(path: Path, limit: int, reads: dict[Path, _Read]) -> tuple[bytes, int]:
     from halcfg.files import regular
 
@@ -334,7 +349,7 @@ def strip_whitespace_fix(path: Path) -> str:
 
 RULES: tuple[Rule, ...] = (
     provider_enabled, unique_names, primary_account, password_sources, inline_password, repositories,
-    addresses, ecr_keys, files,
+    addresses, ecr_keys, files, required_group_membership,
 )
 
 

@@ -73,6 +73,35 @@ _EXACT = {"string": str, "integer": int, "number": float, "boolean": bool, "obje
           "null": type(None)}
 
 
+def ecma_to_python(pattern: str) -> str:
+    """A JSON Schema `pattern` (ECMA-262, JSON Schema 2020-12 §6.4) as Python `re` reads it the same.
+
+    Two places differ for the schema's patterns: ECMA's `$` (no multiline flag) matches only at
+    the end of the input, Python's also before a final newline (so `"pull\\n"` would pass
+    `^[a-z]+$`): it becomes `\\Z`. ECMA's `\\d` is [0-9], Python's any Unicode digit: it becomes [0-9].
+    Escapes and character classes are copied as they are.
+    """
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            pair = pattern[index : index + 2]
+            out.append(("0-9" if in_class else "[0-9]") if pair == "\\d" else pair)
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def _is_type(value: Any, name: str) -> bool:
     actual = json_type(value)
     return actual == name or (name == "number" and actual == "integer")
@@ -312,7 +341,7 @@ class _Compiler:
                            f"must list at most {n} items", hint)
 
     def k_pattern(self, pattern: str, hint: str) -> Check:
-        search = re.compile(pattern).search
+        search = re.compile(ecma_to_python(pattern)).search
 
         def check(value: Any, path: Path_, errors: list[SchemaError]) -> None:
             if type(value) is str and search(value) is None:

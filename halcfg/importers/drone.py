@@ -2,8 +2,9 @@
 `address`, `username`, `password`, `email`, `aws_access_key_id`, `aws_secret_access_key`.
 
 An ECR address becomes an `ecr` account; its static keys (if any) become `ecr.accessKeyId` and
-a 0600 `secretAccessKeyFile`. A GCR `_json_key` password is kept as one line of JSON, because
-newer clouddriver reads only a password file's first line (FORMATS.md §1.3).
+a 0600 `secretAccessKeyFile`. An `http://` address keeps `plainHttp`. A GCR `_json_key` password
+is kept as one line of JSON, because newer clouddriver reads only a password file's first line
+(FORMATS.md §1.3).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def read(path: Path, deployment: str | None) -> Found:
             found.note(Severity.WARNING, "import-ignored", tree.location([*at, "token"]),
                        "token: the registry plugin does not send it; not imported")
         fields: dict[str, Any] = {"address": address}
+        if entry["address"].strip().lower().startswith("http://"):
+            # the runner pulls from it over plain HTTP (drone-runner-docker matches the URL's host)
+            fields["plainHttp"] = True
         for key in ("username", "email"):
             if entry.get(key):
                 fields[key] = entry[key]

@@ -1,7 +1,8 @@
 """Kubernetes image pull Secrets (`kubernetes.io/dockerconfigjson`): one account per registry.
 
 Takes a Secret as YAML or JSON, a `List` of them (what `kubectl get secret -o yaml` prints for
-several), with the config in `data` (base64) or `stringData`. The Secret's name and namespace
+several), or a `---`-separated stream of either (a manifests file, `halcfg render -t kubernetes
+--out -`), with the config in `data` (base64) or `stringData`. The Secret's name and namespace
 go into each account's `kubernetes` block, so rendering gives the same Secret back.
 """
 
@@ -24,30 +25,40 @@ LISTS = ("List", "SecretList")
 
 
 def read(path: Path, deployment: str | None) -> Found:
-    tree = parse_any(read_text(path), path)
+    trees = parse_any(read_text(path), path)
+    if not trees:
+        raise UsageError(f"{path}: holds no YAML document")
+    found = Found()
+    for tree in trees:
+        _document(tree, found, alone=len(trees) == 1)
+    return found
+
+
+def _document(tree: Tree, found: Found, *, alone: bool) -> None:
     data = tree.data
     kind = data.get("kind") if isinstance(data, dict) else None
-    found = Found()
     if kind == "Secret":
-        _secret(tree, data, [], found, alone=True)
+        _secret(tree, data, [], found, alone=alone)
     elif kind in LISTS:
         items = data.get("items")
         if not isinstance(items, list):
             raise tree.error(["items"], f"a {kind} without an `items` list")
         for index, item in enumerate(items):
             _secret(tree, item, ["items", index], found, alone=False)
-        if not found.accounts and not found.notes:
+        if not items:
             raise tree.error(["items"], f"the {kind} holds no Secrets")
-    else:
+    elif alone:
         raise tree.error(["kind"] if kind else [], f"not a Kubernetes Secret or List (kind: {kind or 'none'})")
-    return found
+    else:
+        found.note(Severity.INFO, "import-not-pull-secret", tree.location(["kind"] if kind else []),
+                   f"a {kind or 'document without kind'}, not a Secret; skipped")
 
 
 def _secret(tree: Tree, secret: Any, at: Parts, found: Found, *, alone: bool) -> None:
     if not isinstance(secret, dict) or secret.get("kind") != "Secret":
         raise tree.error(at, "not a Secret")
     kind = secret.get("type", "Opaque")
-    metadata = secret.get("metadata") if isinstance(secret.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = secret["metadata"] if isinstance(secret.get("metadata"), dict) else {}
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if kind != PULL_SECRET:
         message = f"Secret {name or ''} is of type {kind}, not {PULL_SECRET}".replace("  ", " ")

@@ -8,6 +8,7 @@ JSON through the standard parser, whose errors carry line and column too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,29 @@ def parse_yaml(text: str, path: Path) -> Tree:
     return Tree(path, document.data, document)
 
 
+_DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)  # at column 0 always a marker, even after a block scalar
+
+
+def parse_yaml_stream(text: str, path: Path) -> list[Tree]:
+    """Every document of a YAML stream (`kubectl get -o yaml` of one object, a `---`-separated
+    file, `halcfg render -t kubernetes --out -`), each parsed alone by the accounts loader. A
+    document keeps its place: earlier lines become blank lines and the marker spaces, so every
+    `file:line:col` is the stream's. Empty documents are left out."""
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    bounds = [0, *starts] if not starts or starts[0] != 0 else starts
+    trees = []
+    for begin, end in zip(bounds, [*bounds[1:], len(text)], strict=True):
+        chunk = text[begin:end]
+        if chunk.startswith("---"):
+            chunk = "   " + chunk[3:]
+        if not chunk.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in chunk.splitlines()):
+            continue
+        tree = parse_yaml("\n" * text.count("\n", 0, begin) + chunk, path)
+        if tree.data is not None:
+            trees.append(tree)
+    return trees
+
+
 def parse_json(text: str, path: Path) -> Tree:
     return Tree(path, json_value(text, str(path), nested=False))
 
@@ -99,6 +123,6 @@ def json_value(text: str, where: str, *, nested: bool = True) -> Any:
         raise UsageError(f"{where}: nests too deep to be a credentials file") from None
 
 
-def parse_any(text: str, path: Path) -> Tree:
-    """JSON when the text starts like JSON, else YAML."""
-    return parse_json(text, path) if text.lstrip().startswith(("{", "[")) else parse_yaml(text, path)
+def parse_any(text: str, path: Path) -> list[Tree]:
+    """JSON when the text starts like JSON, else every document of the YAML stream."""
+    return [parse_json(text, path)] if text.lstrip().startswith(("{", "[")) else parse_yaml_stream(text, path)

@@ -42,6 +42,21 @@ def docker_auth(username: str | None, password: str | None) -> str:
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+-]*\Z")
 _NOT_STRINGS = re.compile(r"(?i:y|n|yes|no|true|false|on|off|null)\Z")
 
+# What a double-quoted scalar may hold raw: YAML's printable set, the same in 1.1 (§5.1 c-printable)
+# and 1.2 (§5.1): #x9 #xA #xD [#x20-#x7E] #x85 [#xA0-#xD7FF] [#xE000-#xFFFD] [#x10000-#x10FFFF];
+# minus the line breaks 1.1 adds to LF and CR (#x85, #x2028, #x2029, §5.4 b-char), which a
+# reader folds into a space, and the byte-order mark #xFEFF, which 1.2 forbids inside a document.
+# SnakeYAML's StreamReader.update refuses the rest outright ("special characters are not allowed"),
+# yaml.v2's yaml_parser_update_buffer (readerc.go) too ("control characters are not allowed"), and
+# both fold a raw #x85 into a space. Everything outside the set is escaped.
+_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape(char: str) -> str:
+    point = ord(char)
+    return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
+
 
 def _scalar(value: Any) -> str:
     if value is None:
@@ -53,7 +68,20 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.match(text) and not _NOT_STRINGS.match(text):
         return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+    return quoted(text)
+
+
+def quoted(text: str) -> str:
+    """A YAML double-quoted scalar that every 1.1 and 1.2 reader reads back as exactly `text`:
+    JSON's escapes (valid YAML escapes), plus `\\uXXXX` for whatever lies outside the printable set."""
+    return _UNPRINTABLE.sub(lambda m: _escape(m.group()), json.dumps(text, ensure_ascii=False))
+
+
+def one_line(text: str) -> str:
+    """`text` safe inside a `#` comment line: line breaks and unprintable characters escaped
+    (a file name with a newline would otherwise start new YAML lines or documents)."""
+    return _UNPRINTABLE.sub(lambda m: _escape(m.group()), text.replace("\\", "\\\\").replace("\n", "\\n")
+                            .replace("\r", "\\r"))
 
 
 def to_yaml(value: Any, indent: int = 0) -> str:

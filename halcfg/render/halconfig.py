@@ -9,7 +9,7 @@ from halcfg.render.spinnaker import clouddriver_accounts, inline_password, refer
 from halcfg.render.target import Job
 
 DEFAULT_DEPLOYMENT = "default"
-HALYARD_KEYS = ("requiredGroupMembership", "providerVersion")
+HALYARD_KEYS = ("providerVersion",)  # requiredGroupMembership is rendered as permissions (spinnaker.py)
 
 
 def context(job: Job) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Target `kubernetes`: Secrets of type kubernetes.io/dockerconfigjson, one per account or one for
-all (`--combined`).
+"""Target `kubernetes`: Secrets of type kubernetes.io/dockerconfigjson, one per account, per shared
+`kubernetes.secretName`, or one for all (`--combined`).
 
 `.dockerconfigjson` holds the very bytes `kubectl create secret docker-registry` makes for the
 same account (FORMATS.md §3.1): Go's compact JSON with its escaping, fields username, password,
@@ -9,7 +9,6 @@ email (only when set), auth, each left out when empty, no trailing newline; Dock
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from halcfg.config.model import Account
@@ -36,38 +35,37 @@ def dockerconfigjson(auths: dict[str, dict[str, str]]) -> str:
 
 
 def context(job: Job) -> dict[str, Any]:
+    """One Secret per (namespace, name): accounts that share `kubernetes.secretName` and namespace
+    share a Secret, as the pull Secret they were imported from did; `--combined` names one for
+    every account that names none (an account with its own secretName keeps it)."""
     options = job.options
     job.resolver.prefetch([a for a in job.accounts if a.password_sources])
-    resolved: list[tuple[Account, str, dict[str, str]]] = []
+    groups: dict[tuple[str | None, str], list[tuple[Account, str, dict[str, str]]]] = {}
     for account in job.accounts:
         key = account_key(account, "docker")
         credential = job.credential(account)
         if key is None or credential is None:
             continue
-        resolved.append((account, key, docker_config_entry(credential, account.raw.get("email"))))
-    labels = dict(sorted([MANAGED_BY, *options.labels]))
-    if options.combined:
+        named = account.kubernetes_secret_name
+        name = named or ((options.secret_name or DEFAULT_COMBINED_NAME) if options.combined else account.name)
+        namespace = account.kubernetes_namespace or options.namespace
+        groups.setdefault((namespace, name), []).append(
+            (account, key, docker_config_entry(credential, account.raw.get("email"))))
+    flags = dict([MANAGED_BY, *options.labels])
+    secrets = []
+    for (namespace, name), members in groups.items():
         auths: dict[str, dict[str, str]] = {}
         owners: dict[str, str] = {}
-        for account, key, entry in resolved:
+        labels: dict[str, str] = {}
+        for account, key, entry in members:
+            labels.update(account.kubernetes_labels or {})
             if key in auths:
                 job.finding(Severity.WARNING, "combined-host-taken", account,
-                            f"{key} already has account {owners[key]!r}'s credentials; one Secret holds one per host",
-                            "Render this account in a Secret of its own (without --combined).")
+                            f"{key} already has account {owners[key]!r}'s credentials in Secret {name}; "
+                            "a Secret holds one per host", "Give this account a kubernetes.secretName of its own.")
                 continue
             auths[key], owners[key] = entry, account.name
-        name = options.secret_name or DEFAULT_COMBINED_NAME
-        secrets = [_secret(name, options.namespace, labels, auths)]
-    else:
-        secrets = [
-            _secret(account.kubernetes_secret_name or account.name, account.kubernetes_namespace or options.namespace,
-                    dict(sorted({**(account.kubernetes_labels or {}), **labels}.items())), {key: entry})
-            for account, key, entry in resolved
-        ]
-    files = Counter(secret["file"] for secret in secrets)
-    for file in sorted(name for name, count in files.items() if count > 1):
-        job.finding(Severity.ERROR, "secret-name-taken", None, f"{files[file]} Secrets would be {file}",
-                    "Give the accounts different kubernetes.secretName (or namespace).")
+        secrets.append(_secret(name, namespace, dict(sorted({**labels, **flags}.items())), auths))
     return {"secrets": secrets}
 
 

@@ -15,6 +15,7 @@ from halcfg.config.model import Account, Config
 from halcfg.credentials.resolve import Credential
 from halcfg.findings import Finding, Location, Severity
 from halcfg.registry.hosts import account_key
+from halcfg.render.encode import one_line
 from halcfg.render.secrets import SecretResolver
 
 
@@ -30,6 +31,8 @@ class RenderOptions:
     namespace: str | None = None  # kubernetes: namespace for accounts that name none
     labels: tuple[tuple[str, str], ...] = ()  # kubernetes: labels on every Secret
     secret_name: str | None = None  # kubernetes --combined: the Secret's name
+    k8s_secrets: bool = False  # spinnaker: passwords in a Secret, as OSS kork-secrets-k8s references
+    operator_validation: bool = True  # spinnaker-operator: False writes spec.validation.providers.docker off
 
 
 @dataclass
@@ -81,7 +84,7 @@ def base_context(job: Job, with_credentials: bool) -> dict[str, Any]:
             )
         accounts.append(view)
     return {
-        "source": job.config.path.name,
+        "source": one_line(job.config.path.name),  # for header comments: a newline cannot end the comment
         "enabled": job.config.enabled,
         "primaryAccount": job.primary,
         "accounts": accounts,

@@ -12,9 +12,12 @@ kubelet's own reference grammar (distribution/reference) and matched by its keyr
 would take. A request that is not UTF-8, not JSON, nested too deep or holds a number too long
 to read is one error line (exit 1).
 cacheDuration is half the token's remaining life, as cloud-provider-aws's ECR plugin answers,
-and 0s (do not cache) for passwords that do not expire, so a changed passwordFile applies at
-the next pull. A managed account whose credential fails is an error (exit 1, reason on stderr,
-which the kubelet logs); an image no account serves gets an answer without auth.
+and STATIC_CACHE for passwords that do not expire: `0s` would mean "do not cache" and make the
+kubelet exec this plugin on every pull (kubernetes pkg/credentialprovider/plugin/plugin.go,
+pluginProvider.provide: "cache duration was explicitly 0 so don't cache this response at all"),
+while five minutes still lets a rotated passwordFile apply soon. A managed account whose
+credential fails is an error (exit 1, reason on stderr, which the kubelet logs); an image no
+account serves gets an answer without auth.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ API_VERSIONS = (f"{GROUP}/v1", f"{GROUP}/v1beta1", f"{GROUP}/v1alpha1")
 REQUEST_KIND = "CredentialProviderRequest"
 RESPONSE_KIND = "CredentialProviderResponse"
 CACHE_KEY_TYPE = "Registry"
+STATIC_CACHE = 5 * 60  # seconds a password that does not expire is cached by the kubelet
 MAX_REQUEST = 1024 * 1024  # an image name and a service-account token
 
 
@@ -99,5 +103,7 @@ def respond(raw: bytes, config_path: Path, cache: TokenCache, now: float | None 
     if credential.expires_at is not None:
         remaining = credential.expires_at.timestamp() - (time.time() if now is None else now)
         response["cacheDuration"] = go_duration(remaining / 2)
+    else:
+        response["cacheDuration"] = go_duration(STATIC_CACHE)
     response["auth"] = {key: {"username": credential.username or "", "password": credential.password}}
     return go_json(response)

@@ -533,6 +533,9 @@ def test_round_trip_halconfig(tmp_path: Path) -> None:
     for account in source["accounts"]:
         account = dict(account)
         account.pop("dockerconfigFile", None)
+        roles = account.pop("requiredGroupMembership", [])  # clouddriver reads only permissions (issue 15 item 3)
+        if roles and "permissions" not in account:
+            account["permissions"] = {"READ": roles, "WRITE": roles}
         if "password" in account and not account["password"].startswith("encrypted:"):
             account["passwordFile"] = f"secrets/{account['name']}.password"
             assert secret_file(path, account["passwordFile"]) == account.pop("password")
@@ -602,3 +605,114 @@ def test_round_trip_kubernetes_secret(tmp_path: Path) -> None:
         assert back["type"] == secret["type"]
         assert base64.b64decode(back["data"][".dockerconfigjson"]) == base64.b64decode(
             secret["data"][".dockerconfigjson"])
+
+
+# ---- round trips: every source renders back to its own format with the same credentials ---------
+
+
+def _render_out(config: Path, *args: str) -> str:
+    result = run_cli("render", *args, "--out", "-", "-c", config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _yaml_docs(text: str) -> list:
+    from ruamel.yaml import YAML
+
+    return [d for d in YAML(typ="safe").load_all(text) if d is not None]
+
+
+def test_halconfig_round_trip_keeps_every_credential(tmp_path: Path) -> None:
+    (tmp_path / "q.pw").write_text("quay-pw")
+    source = tmp_path / "config"
+    source.write_text(
+        "deploymentConfigurations:\n- name: default\n  providers:\n    dockerRegistry:\n      enabled: true\n"
+        "      accounts:\n"
+        "      - {name: hub, address: 'https://index.docker.io', username: bot, password: 'hub-pw<&>',"
+        " repositories: [library/nginx], requiredGroupMembership: [ops]}\n"
+        f"      - {{name: quay, address: 'https://quay.io', username: robot, passwordFile: '{tmp_path / 'q.pw'}'}}\n")
+    config = tmp_path / "halcfg.yaml"
+    imported("--from", "halconfig", source, "-c", config)
+    (deployment,) = _yaml_docs(_render_out(config, "--target", "halconfig", "--inline-secrets"))[0][
+        "deploymentConfigurations"]
+    got = {a["name"]: (a["address"], a["username"], a["password"]) for a in
+           deployment["providers"]["dockerRegistry"]["accounts"]}
+    assert got == {"hub": ("https://index.docker.io", "bot", "hub-pw<&>"),
+                   "quay": ("https://quay.io", "robot", "quay-pw")}
+    hub = deployment["providers"]["dockerRegistry"]["accounts"][0]
+    assert hub["permissions"] == {"READ": ["ops"], "WRITE": ["ops"]}  # what Halyard's old field meant
+
+
+def test_drone_round_trip_keeps_credentials_and_plain_http(tmp_path: Path) -> None:
+    key = {"type": "service_account", "private_key": "-----BEGIN-----\nk\n-----END-----\n"}
+    source = tmp_path / "registries.yml"
+    source.write_text(
+        "- {address: docker.io, username: octo, password: 'hub-pw'}\n"
+        "- {address: 'http://registry.lab:5000', username: ci, password: 'lab-pw'}\n"
+        "- address: gcr.io\n  username: _json_key\n  password: |\n"
+        + "".join(f"    {line}\n" for line in json.dumps(key, indent=2).splitlines()))
+    config = tmp_path / "halcfg.yaml"
+    imported("--from", "drone", source, "-c", config)
+    lab = by_name(config)["registry-lab-5000"]
+    assert lab["plainHttp"] is True  # Drone's http:// address
+    rendered = _yaml_docs(_render_out(config, "--target", "drone"))[0]
+    got = {r["address"]: (r["username"], r["password"]) for r in rendered}
+    assert got["docker.io"] == ("octo", "hub-pw") and got["registry.lab:5000"] == ("ci", "lab-pw")
+    assert got["gcr.io"][0] == "_json_key" and json.loads(got["gcr.io"][1]) == key
+    assert len(got) == 3
+
+
+def test_docker_config_round_trip_keeps_every_auth(tmp_path: Path) -> None:
+    auths = {"https://index.docker.io/v1/": {"auth": base64.b64encode(b"bot:hub-pw").decode()},
+             "quay.io": {"username": "robot", "password": "quay<&>pw"},
+             "registry.lab:5000": {"auth": base64.b64encode(b"ci:lab:pw").decode()}}
+    source = tmp_path / "config.json"
+    source.write_text(json.dumps({"auths": auths}))
+    config = tmp_path / "halcfg.yaml"
+    imported("--from", "docker-config", source, "-c", config)
+    rendered = json.loads(_render_out(config, "--target", "docker-config"))["auths"]
+    decoded = {k: base64.b64decode(v["auth"]).decode() for k, v in rendered.items()}
+    assert decoded == {"https://index.docker.io/v1/": "bot:hub-pw", "quay.io": "robot:quay<&>pw",
+                       "registry.lab:5000": "ci:lab:pw"}
+
+
+def _pull_secret(name: str, namespace: str, auths: dict[str, tuple[str, str]]) -> str:
+    config = {"auths": {host: {"username": u, "password": p, "auth": base64.b64encode(f"{u}:{p}".encode()).decode()}
+                        for host, (u, p) in auths.items()}}
+    data = base64.b64encode(json.dumps(config).encode()).decode()
+    return (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
+            f"type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {data}\n")
+
+
+def _secrets(text: str) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
+    found = {}
+    for doc in _yaml_docs(text):
+        auths = json.loads(base64.b64decode(doc["data"][".dockerconfigjson"]))["auths"]
+        found[(doc["metadata"].get("namespace"), doc["metadata"]["name"])] = {
+            host: (e["username"], e["password"]) for host, e in auths.items()}
+    return found
+
+
+def test_kubernetes_stream_round_trip_and_halcfgs_own_output_import(tmp_path: Path) -> None:
+    regcred = {"https://index.docker.io/v1/": ("bot", "hub-pw"), "quay.io": ("robot", "quay-pw")}
+    ghcr = {"ghcr.io": ("ci", "gh-pw<&>")}
+    source = tmp_path / "secrets.yaml"
+    source.write_text("# two pull Secrets and something else, as kubectl applies them\n"
+                      + _pull_secret("regcred", "payments", regcred) + "---\n"
+                      + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n---\n"
+                      + _pull_secret("ghcr", "ci", ghcr) + "---\n")
+    config = tmp_path / "halcfg.yaml"
+    imported("--from", "kubernetes-secret", source, "-c", config)
+    rendered = _render_out(config, "--target", "kubernetes")
+    assert _secrets(rendered) == {("payments", "regcred"): regcred, ("ci", "ghcr"): ghcr}  # one Secret each, as before
+    own = tmp_path / "rendered.yaml"
+    own.write_text(rendered)  # halcfg's `render -t kubernetes --out -`: a `--- # kubernetes/...` stream
+    again = tmp_path / "again" / "halcfg.yaml"  # the same name: it is in the header comment
+    again.parent.mkdir()
+    imported("--from", "kubernetes-secret", own, "-c", again)
+    assert _render_out(again, "--target", "kubernetes") == rendered
+    single = tmp_path / "single.yaml"
+    single.write_text(_render_out(config, "--target", "kubernetes", "--account", "ghcr"))  # one document, no ---
+    third = tmp_path / "third.yaml"
+    imported("--from", "kubernetes-secret", single, "-c", third)
+    assert _secrets(_render_out(third, "--target", "kubernetes")) == {("ci", "ghcr"): ghcr}

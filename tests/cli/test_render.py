@@ -126,7 +126,7 @@ def test_operator_component_builds_with_kubectl_kustomize(rendered: tuple[Path, 
     _, out = rendered
     shutil.copytree(out / "spinnaker-operator", tmp_path / "halcfg")
     (tmp_path / "spinnakerservice.yml").write_text(
-        "apiVersion: spinnaker.io/v1alpha2\nkind: SpinnakerService\nmetadata: {name: spinnaker}\n"
+        "apiVersion: spinnaker.io/v1alpha2\nkind: SpinnakerService\nmetadata: {name: spinnaker, namespace: spinnaker}\n"
         "spec: {spinnakerConfig: {config: {version: 1.33.0}}}\n")
     (tmp_path / "kustomization.yml").write_text("resources: [spinnakerservice.yml]\ncomponents: [halcfg]\n")
     built = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
@@ -471,13 +471,18 @@ def test_inline_secrets_deployment_and_drone_static_ecr_keys(tmp_path: Path) -> 
     assert "aws-secret-key" not in preview.stdout + preview.stderr and "hub-token" not in preview.stdout
 
 
-def test_two_accounts_cannot_share_a_secret_file(tmp_path: Path) -> None:
+def test_two_accounts_sharing_a_secret_name_share_one_secret_file(tmp_path: Path) -> None:
+    # Issue 15 item 8: one Secret per secretName and namespace (it was an error, writing one file twice).
     (tmp_path / "pw").write_text("pw")
     accounts = write_accounts(tmp_path / "halcfg.yaml", "".join(
         f"      - name: {name}\n        address: {name}.example.com\n        username: u\n        passwordFile: pw\n"
         "        kubernetes: {secretName: pull, namespace: ci}\n" for name in ("one", "two")))
     result = run_cli("render", "--target", "kubernetes", "--out", tmp_path / "out", "-c", accounts)
-    assert result.returncode == 1 and "[secret-name-taken] 2 Secrets would be ci.pull.yaml" in result.stdout
+    assert result.returncode == 0 and "[secret-name-taken]" not in result.stdout, result.stdout
+    assert [p.name for p in (tmp_path / "out" / "kubernetes").iterdir()] == ["ci.pull.yaml"]
+    secret = yaml.load(tmp_path / "out" / "kubernetes" / "ci.pull.yaml")
+    assert sorted(json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]) == [
+        "one.example.com", "two.example.com"]
 
 
 def test_rendered_helper_config_lets_skopeo_pull_through_docker_credential_halcfg(

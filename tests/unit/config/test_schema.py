@@ -93,7 +93,10 @@ def test_example_carries_the_modeline_editors_read() -> None:
 
 def _mutations(base: dict[str, Any]) -> list[dict[str, Any]]:
     """Documents each broken in one place, covering every keyword the schema uses."""
-    wrong = [123, 1.5, "text", True, None, [], {}, ["x"], -1, 0, "", "UPPER", "a" * 300, 10**6]
+    # "pull\n", "quay.io\n" end in a newline: ECMA's `$` (the schema's dialect) does not match before
+    # it, Python's does; "\u0661" is an Arabic-Indic digit, a Python `\d` but not an ECMA one.
+    wrong = [123, 1.5, "text", True, None, [], {}, ["x"], -1, 0, "", "UPPER", "a" * 300, 10**6, "pull\n",
+             "quay.io\n:5000", "a/b\n", "us-east-1\n", "\u0661" * 12, "0123456789\n"]
     docs: list[dict[str, Any]] = []
     account = base["providers"]["dockerRegistry"]["accounts"][0]
     spots: list[tuple[list[str | int], str]] = [([], key) for key in (*base, "extra")]

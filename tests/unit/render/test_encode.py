@@ -53,3 +53,31 @@ def test_redact_masks_base64_at_every_alignment() -> None:
         text = b64encode(prefix + secret + '"}}')
         assert MASK in redact(text, [secret]) and b64encode(secret)[:8] not in redact(text, [secret])
     assert redact("fine", ["ab"]) == "fine"
+
+
+def test_every_character_reads_back_under_strict_yaml_readers() -> None:
+    # YAML 1.1 and 1.2 §5.1 printable set; everything else, and 1.1's line breaks #x85 #x2028
+    # #x2029 and the BOM, must arrive escaped (PyYAML's reader refuses them raw, like SnakeYAML's).
+    import yaml as pyyaml
+
+    sample = [chr(c) for c in (*range(0x00, 0x250), *range(0xD7F0, 0xD800), *range(0xE000, 0xE010),
+                                0xFEFF, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000, 0x1FFFE, 0x10FFFF)]
+    text = "".join(sample)
+    data = {"all": text, "each": sample, text: "key"}
+    rendered = to_yaml(data)
+    raw = {c for c in rendered if not ("\x20" <= c <= "\x7e" or c == "\n")}
+    assert all("\xa0" <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000" for c in raw), raw
+    assert not raw & {"\x85", "\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff", "\x7f"}
+    assert pyyaml.safe_load(rendered) == data
+    for version in ((1, 1), (1, 2)):
+        loader = YAML(typ="safe", pure=True)
+        loader.version = version
+        assert loader.load(io.StringIO(rendered)) == data
+
+
+def test_one_line_keeps_a_name_inside_its_comment() -> None:
+    from halcfg.render.encode import one_line
+
+    name = "a\nb\r\u2028\x85\\n\x00.yaml"
+    assert one_line(name) == "a\\nb\\r\\u2028\\u0085\\\\n\\u0000.yaml"
+    assert "\n" not in one_line(name) and one_line("plain.yaml") == "plain.yaml"

@@ -15,8 +15,8 @@ from types import ModuleType
 from typing import Any
 
 from halcfg.findings import Severity
-from halcfg.render import docker_config, drone, halconfig, kubelet, kubernetes, spinnaker, spinnaker_operator
 from halcfg.registry.hosts import account_key
+from halcfg.render import docker_config, drone, halconfig, kubelet, kubernetes, spinnaker, spinnaker_operator
 from halcfg.render.target import Job, Target
 
 # clouddriver's DockerRegistryConfigurationProperties.ManagedAccount has insecureRegistry but no

@@ -3,8 +3,9 @@
 to one Opaque Secret (`encrypted:k8s!n:<secret>!k:<key>`, `encryptedFile:k8s!...` where clouddriver
 expects a file — FORMATS.md §1.4) and that Secret's manifest.
 
-passwordCommand and ECR stay commands clouddriver runs; every other source is resolved now and
-lands in the Secret, bytes as they are (a password file keeps its exact content).
+passwordCommand and ECR stay commands clouddriver runs, kork references stay as they are (unless
+--inline-secrets); every other source is resolved now and lands in the Secret, bytes as they are
+(a password file keeps its exact content).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from halcfg.config.model import Account
+from halcfg.credentials.resolve import kork_reference
 from halcfg.render.encode import b64encode
 from halcfg.render.spinnaker import clouddriver_accounts, ecr_command
 from halcfg.render.target import Job
@@ -28,6 +30,9 @@ def context(job: Job) -> dict[str, Any]:
             return ecr_command(job, account)
         if account.password_command:
             return {"passwordCommand": account.password_command}
+        reference = kork_reference(account)
+        if reference is not None and not job.options.inline_secrets:  # the operator's kork resolves it itself
+            return dict([reference])
         if not account.password_sources:
             return {}
         credential = job.credential(account)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 ECR_USERNAME = "AWS"
 REFRESH_MARGIN = 300.0  # seconds before expiresAt at which a cached token is renewed
 _ATTEMPTS = 2
+_POOL = 32  # connections per shared client: probe's default concurrency (botocore's default is 10)
 
 
 class EcrToken(NamedTuple):
@@ -146,6 +147,7 @@ def aws_client(service: str, identity: Identity, timeout: float) -> Any:
                 aws_secret_access_key=identity.secret_access_key,
                 config=botocore.config.Config(
                     connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": _ATTEMPTS}, s3=s3,
+                    max_pool_connections=_POOL,
                 ),
             )
             _clients[(service, identity)] = client

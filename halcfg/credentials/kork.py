@@ -176,7 +176,8 @@ def _walk(reference: SecretReference, document: Any, path: str) -> bytes:
         elif isinstance(value, str):
             return value.encode("utf-8")
         else:
-            raise _key_missing(reference, f"{part!r} is a {type(value).__name__}, not a string: quote it")
+            kind = type(value).__name__
+            raise _key_missing(reference, f"{part!r} is not a string (YAML reads it as {kind}): quote it")
     raise _key_missing(reference, "it names a mapping, not a value")
 
 

@@ -8,6 +8,7 @@ import base64
 import json
 import stat
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tests.serve.conftest import SHARED_SECRET
 from tests.support import BASIC_PASSWORD, BASIC_USER
-from tests.support.cli import run_cli
+from tests.support.cli import REPO, run_cli
 from tests.support.credential_helper import HELPER, helper_env, install_shim, write_accounts
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_aws import aws_env, put_s3_object, put_secret, start_enforcing_server
@@ -166,6 +168,45 @@ def test_docker_helper_answers_from_s3_then_from_its_cache(
     assert len(aws.hits) == 1  # another process, served from the cache
 
 
+def test_kubelet_provider_answers_from_secrets_manager(
+    tmp_path: Path, basic_registry, references: dict[str, str], moto_aws: str
+) -> None:
+    path = config(tmp_path, local("sm", basic_registry, password=references["sm-key"]))
+    env = {**helper_env(tmp_path, path), **aws_env(moto_aws), "PYTHONPATH": str(REPO)}
+    image = f"{basic_registry.address}/team/api:v1"
+    request = json.dumps({"kind": "CredentialProviderRequest",
+                          "apiVersion": "credentialprovider.kubelet.k8s.io/v1", "image": image})
+    result = subprocess.run([sys.executable, "-m", "halcfg", "kubelet-credential-provider"], input=request + "\n",
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["auth"] == {basic_registry.address: {"username": BASIC_USER, "password": BASIC_PASSWORD}}
+    assert answer["cacheDuration"] == "0s"  # a password that does not expire: the kubelet asks again
+
+
+def test_serve_drone_answers_with_the_secret_and_logs_a_failing_reference(
+    tmp_path: Path, basic_registry, references: dict[str, str], moto_aws: str
+) -> None:
+    from tests.serve.test_drone import ask
+    from tests.support.drone_server import start_drone_server
+
+    path = config(tmp_path, local("s3", basic_registry, password=references["s3"]),
+                  local("gone", basic_registry, password=references["sm-key"].replace("!k:basic", "!k:gone")))
+    (tmp_path / "secret").write_text(SHARED_SECRET)
+    (tmp_path / "secret").chmod(0o600)
+    server = start_drone_server(path, tmp_path / "secret", tmp_path / "log", env=aws_env(moto_aws))
+    try:
+        response = ask(server)
+        assert response.status == 200
+        assert response.json() == [{"address": basic_registry.address, "username": BASIC_USER,
+                                    "password": BASIC_PASSWORD}]
+        error = server.wait_for_log("credential-error")
+        assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
+    finally:
+        server.stop()
+    assert BASIC_PASSWORD not in server.log_path.read_text()
+
+
 def test_import_halconfig_full_of_references_then_validate_probe(
     tmp_path: Path, basic_registry, references: dict[str, str], moto_aws: str
 ) -> None:
@@ -189,6 +230,19 @@ def test_import_halconfig_full_of_references_then_validate_probe(
     assert probed.returncode == 0, probed.stdout
     for name in ("s3", "sm", "file"):
         assert f"{name}: reachable, auth basic" in probed.stdout
+
+
+def test_a_trailing_newline_in_the_object_gets_the_whitespace_hint(
+    tmp_path: Path, basic_registry, moto_aws: str
+) -> None:
+    bucket = unique("newline")
+    put_s3_object(moto_aws, bucket, "robot.txt", f"{BASIC_PASSWORD}\n".encode(), S3_REGION)
+    reference = f"encryptedFile:s3!r:{S3_REGION}!b:{bucket}!f:robot.txt"
+    path = config(tmp_path, local("nl", basic_registry, passwordFile=reference))
+    result = run_cli("probe", "-c", path, "--format", "json", env=aws_env(moto_aws))
+    found = one_finding(result)
+    assert found["code"] == "auth-refused", found  # the bytes as Spinnaker's temporary file holds them
+    assert "trailing whitespace" in found["remediation"] and "python3 -c" not in found["remediation"], found
 
 
 # -- failures: one finding each ------------------------------------------------------------------

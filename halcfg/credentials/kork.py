@@ -33,7 +33,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from halcfg.config.references import (
@@ -47,6 +48,7 @@ from halcfg.config.references import (
 )
 from halcfg.credentials.redact import redact, remember
 from halcfg.credentials.resolve import CredentialError
+from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Severity
 
 OBJECT_MAX = 1024 * 1024  # an S3 secrets document: thousands of keys; more is not a secrets file
@@ -80,6 +82,8 @@ def resolve_reference(value: str, key: str, timeout: float = 30.0) -> str:
             "reads it (`halcfg validate` names one)", Severity.WARNING,
         )
     data = fetch(reference, timeout)
+    if len(data) > SECRET_FILE_MAX:  # the cap of a passwordFile: no registry password is longer
+        raise _too_large(reference, SECRET_FILE_MAX)
     try:
         secret = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -94,7 +98,7 @@ def resolve_reference(value: str, key: str, timeout: float = 30.0) -> str:
     return secret
 
 
-def describe(reference: SecretReference) -> str:
+def describe(reference: SecretReference, *, with_key: bool = True) -> str:
     """Where the secret lives, fit to print: a reference names places, never a secret."""
     p = reference.params
     if reference.engine == "s3":
@@ -103,7 +107,7 @@ def describe(reference: SecretReference) -> str:
         where = f"Secrets Manager secret {p['s']!r} ({p['r']})"
     else:
         where = f"the {reference.engine} reference"
-    return where + (f", key {p['k']!r}" if "k" in p else "")
+    return where + (f", key {p['k']!r}" if with_key and "k" in p else "")
 
 
 # -- engines --------------------------------------------------------------------------------------
@@ -249,53 +253,51 @@ def _identity(service: str, region: str) -> Any:
     return Identity(region, None, endpoint, None, None)
 
 
-class _aws_errors:
+@contextmanager
+def _aws_errors(reference: SecretReference, action: str) -> Iterator[None]:
     """boto3's failures as one CredentialError each, redacted, in kork's terms (S3SecretEngine's
     403/404 split)."""
+    import botocore.exceptions as boto
 
-    def __init__(self, reference: SecretReference, action: str) -> None:
-        self.reference, self.action = reference, action
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
-        if error is None or isinstance(error, CredentialError):
-            return
-        import botocore.exceptions as boto
-
-        where = describe(self.reference).split(", key ")[0]
-        if isinstance(error, boto.ClientError):
-            code = str(error.response.get("Error", {}).get("Code", ""))
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in ("NoSuchBucket", "NoSuchKey", "ResourceNotFoundException") or status == 404:
-                what = "bucket does not exist" if code == "NoSuchBucket" else "does not exist"
-                raise CredentialError(
-                    "secret-reference-not-found", f"{where}: {what} ({code or status})",
-                    "Check the reference's bucket, file or secret name, and its region r.",
-                ) from None
-            if code in ("AccessDenied", "AccessDeniedException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                        "UnrecognizedClientException", "ExpiredToken") or status == 403:
-                raise CredentialError(
-                    "secret-reference-denied", f"{where}: AWS refused {self.action} ({code or status})",
-                    f"Give the AWS identity running halcfg {self.action} on it (and kms:Decrypt for its key), "
-                    "or pick the identity with AWS_PROFILE.",
-                ) from None
-        if isinstance(error, boto.NoCredentialsError):
+    where = describe(reference, with_key=False)
+    try:
+        yield
+    except boto.ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("NoSuchBucket", "NoSuchKey", "ResourceNotFoundException") or status == 404:
+            what = "bucket does not exist" if code == "NoSuchBucket" else "does not exist"
             raise CredentialError(
-                "secret-reference-denied", f"{where}: no AWS credentials found",
-                "Configure AWS credentials for the default chain (AWS_PROFILE, environment, instance role).",
+                "secret-reference-not-found", f"{where}: {what} ({code or status})",
+                "Check the reference's bucket, file or secret name, and its region r.",
             ) from None
-        if isinstance(error, boto.BotoCoreError | boto.ClientError):
+        if code in ("AccessDenied", "AccessDeniedException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+                    "UnrecognizedClientException", "ExpiredToken") or status == 403:
             raise CredentialError(
-                "secret-reference-failed", redact(f"{where}: {self.action} failed: {error}", []),
-                "Check the network path to AWS (proxy, VPC endpoint) or AWS_ENDPOINT_URL, and the reference.",
+                "secret-reference-denied", f"{where}: AWS refused {action} ({code or status})",
+                f"Give the AWS identity running halcfg {action} on it (and kms:Decrypt for its key), "
+                "or pick the identity with AWS_PROFILE.",
             ) from None
+        raise _failed(where, action, error) from None
+    except boto.NoCredentialsError:
+        raise CredentialError(
+            "secret-reference-denied", f"{where}: no AWS credentials found",
+            "Configure AWS credentials for the default chain (AWS_PROFILE, environment, instance role).",
+        ) from None
+    except boto.BotoCoreError as error:
+        raise _failed(where, action, error) from None
+
+
+def _failed(where: str, action: str, error: Exception) -> CredentialError:
+    return CredentialError(
+        "secret-reference-failed", redact(f"{where}: {action} failed: {error}", []),
+        "Check the network path to AWS (proxy, VPC endpoint) or AWS_ENDPOINT_URL, and the reference.",
+    )
 
 
 def _too_large(reference: SecretReference, limit: int) -> CredentialError:
     return CredentialError(
-        "secret-reference-too-large", f"{describe(reference).split(', key ')[0]} is larger than {limit // 1024} KiB",
+        "secret-reference-too-large", f"{describe(reference, with_key=False)} is larger than {limit // 1024} KiB",
         "Point the reference at a small secrets document or the password itself.",
     )
 

@@ -224,6 +224,7 @@ def test_import_halconfig_full_of_references_then_validate_probe(
     assert imported.returncode == 0, imported.stdout + imported.stderr
     text = path.read_text()
     assert all(references[ref] in text for ref in ("s3", "sm-key", "sm-file"))  # kept as they are
+    assert imported.stdout.count("halcfg resolves it where it needs the password") == 3
     assert validated(path).returncode == 0
     probed = run_cli("probe", "-c", path, env=aws_env(moto_aws))
     no_leak(probed, BASIC_PASSWORD)

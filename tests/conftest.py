@@ -123,6 +123,12 @@ def moto_ecr() -> Iterator[MotoECR]:
 
 
 @pytest.fixture(scope="session")
+def moto_aws(moto_ecr: MotoECR) -> str:
+    """moto's endpoint URL: the server that answers ECR also answers S3 and Secrets Manager."""
+    return moto_ecr.endpoint_url
+
+
+@pytest.fixture(scope="session")
 def ecr_registry(tmp_path_factory: pytest.TempPathFactory, moto_ecr: MotoECR) -> Iterator[Registry]:
     """htpasswd registry accepting exactly moto's ECR credentials (AWS:<password>), holding `SEEDED`."""
     credentials = (moto_ecr.user, moto_ecr.password)

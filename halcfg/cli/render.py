@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--account", action="append", default=[], metavar="NAME", help="only this account (repeatable)")
     add("--template-dir", type=Path, metavar="DIR",
         help="folder of <target>/manifest.yaml + templates adding or overriding targets")
-    add("--inline-secrets", action="store_true", help="spinnaker, halconfig: resolved passwords, not references")
+    add("--inline-secrets", action="store_true", help="Spinnaker targets: resolved passwords, not references")
     add("--inline-ecr", action="store_true",
         help="docker-config: ECR tokens (12 h) in auths instead of the ecr-login helper")
     add("--combined", action="store_true", help="kubernetes: one Secret for all accounts")

@@ -110,6 +110,37 @@ def inline_password(config: Config, strict: bool) -> Iterator[Finding]:
             )
 
 
+def secret_references(config: Config, strict: bool) -> Iterator[Finding]:
+    """kork references checked as kork parses them (config/references.py), and those halcfg
+    cannot resolve named with what to do; s3 and secrets-manager ones are resolved where used."""
+    from halcfg.config import references as kork
+
+    for account in config.accounts:
+        for key, value in (("password", account.password), ("passwordFile", account.password_file)):
+            if value is None or not kork.is_secret_reference(value):
+                continue
+            try:
+                reference = kork.parse(value)
+            except kork.MalformedReference as error:
+                yield _finding(Severity.ERROR, "secret-reference-invalid", account, key, f"{key}: {error}",
+                               kork.INVALID_FIX)
+                continue
+            if key == "password" and reference.is_file:
+                yield _finding(Severity.ERROR, "secret-reference-file-as-password", account, key,
+                               kork.FILE_AS_PASSWORD, kork.FILE_AS_PASSWORD_FIX)
+            elif reference.engine not in kork.RESOLVED_HERE:
+                known = kork.known_engine(reference.engine)
+                yield _finding(
+                    Severity.INFO if known else Severity.WARNING,
+                    "secret-reference-unresolved" if known else "secret-reference-unknown-engine", account, key,
+                    f"{key}: halcfg does not resolve kork's {reference.engine!r} engine, so probe and the targets "
+                    "that need the password itself skip this account" if known else
+                    f"{key}: {reference.engine!r} is not an engine of OSS kork (s3, gcs, secrets-manager, "
+                    "google-secrets-manager, k8s, noop)",
+                    kork.unresolvable_fix(reference),
+                )
+
+
 def repositories(config: Config, strict: bool) -> Iterator[Finding]:
     for account in config.accounts:
         if account.repositories and account.repositories_regex is not None:
@@ -348,8 +379,8 @@ def strip_whitespace_fix(path: Path) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    provider_enabled, unique_names, primary_account, password_sources, inline_password, repositories,
-    addresses, ecr_keys, files, required_group_membership,
+    provider_enabled, unique_names, primary_account, password_sources, inline_password, secret_references,
+    repositories, addresses, ecr_keys, files, required_group_membership,
 )
 
 

@@ -1,4 +1,5 @@
-"""Passwords resolved where they are used — file, command, env, ECR — and redaction.
+"""Passwords resolved where they are used — file, command, env, ECR, kork references (S3,
+Secrets Manager) — and redaction.
 
 Imports `config.model` and `registry.hosts`; never prints a secret: every message that leaves
 here has gone through `redact`.

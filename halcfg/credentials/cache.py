@@ -1,5 +1,6 @@
-"""Short-lived tokens (ECR's 12-hour passwords) kept across processes, so a credential helper
-that docker or the kubelet starts for every pull asks the cloud once per half token life.
+"""Short-lived tokens (ECR's 12-hour passwords) and resolved kork secret references kept across
+processes, so a credential helper that docker or the kubelet starts for every pull asks the cloud
+once per half token life (a kork secret: once per credentials.kork.TTL).
 
 One JSON file, `tokens.json`, in the user's cache folder (`$XDG_CACHE_HOME/halcfg`, else
 `~/.cache/halcfg`): folder 0700, file 0600, replaced atomically and never written or read
@@ -9,8 +10,9 @@ amazon-ecr-credential-helper does), so it is never served expired, even with som
 Concurrent writers merge what they read just before writing; the last one wins, which at
 worst costs one more token request. Keys are hashes: nothing in the file names an identity.
 
-Imported by the credential helpers' fast path, so boto3 (credentials.ecr) only on a miss: a hit
-costs one small file read.
+Imported by the credential helpers' fast path, so boto3 (credentials.ecr, credentials.kork) only
+on a miss: a hit costs one small file read. Entries have a `kind`: "ecr" (a token) or "kork"
+(a secret, stored without its username); both are secrets, which is why the file is 0600.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from halcfg.config.model import Account
-from halcfg.credentials.resolve import Credential, resolve
+from halcfg.credentials import kork  # no boto3 until a miss
+from halcfg.credentials.redact import remember
+from halcfg.credentials.resolve import Credential, kork_reference, resolve
 
 FILE_NAME = "tokens.json"
 FORMAT_VERSION = 1
@@ -51,6 +55,7 @@ class Token:
     password: str = field(repr=False)
     requested_at: float  # epoch seconds
     expires_at: float
+    kind: str = "ecr"  # or "kork"
 
     def fresh(self, now: float) -> bool:
         """In the first half of its life: the only time it is served from the cache."""
@@ -84,7 +89,7 @@ class TokenCache:
             "version": FORMAT_VERSION,
             "tokens": {
                 k: {"username": t.username, "password": t.password,
-                    "requestedAt": t.requested_at, "expiresAt": t.expires_at}
+                    "requestedAt": t.requested_at, "expiresAt": t.expires_at, "kind": t.kind}
                 for k, t in tokens.items()
             },
         }
@@ -120,7 +125,8 @@ class TokenCache:
             data = json.loads(raw) if len(raw) <= MAX_BYTES else None
             entries = data["tokens"] if isinstance(data, dict) and data.get("version") == FORMAT_VERSION else {}
             return {
-                key: Token(e["username"], e["password"], float(e["requestedAt"]), float(e["expiresAt"]))
+                key: Token(e["username"], e["password"], float(e["requestedAt"]), float(e["expiresAt"]),
+                           str(e.get("kind", "ecr")))
                 for key, e in entries.items()
                 if isinstance(e, dict) and isinstance(e.get("username"), str) and isinstance(e.get("password"), str)
             }
@@ -139,8 +145,11 @@ _AWS_IDENTITY_ENV = (
 
 
 def resolve_cached(account: Account, base_dir: Path, cache: TokenCache, *, timeout: float = 30.0) -> Credential:
-    """`resolve`, with the account's ECR token from `cache` while it is fresh; a miss asks AWS
-    (importing boto3) and stores the answer."""
+    """`resolve`, with the account's ECR token or kork secret from `cache` while it is fresh; a
+    miss asks AWS (importing boto3) and stores the answer."""
+    reference = kork_reference(account)
+    if reference is not None:
+        return _kork_cached(account, base_dir, cache, reference, timeout)
     if account.ecr is None:
         return resolve(account, base_dir, timeout=timeout)
     from halcfg.credentials.ecr import fetch_token, token_key
@@ -155,3 +164,26 @@ def resolve_cached(account: Account, base_dir: Path, cache: TokenCache, *, timeo
         token = Token(fetched.username, fetched.password, requested_at, fetched.expires_at.timestamp())
         cache.put(key, token)
     return Credential(token.username, token.password, "ecr", datetime.fromtimestamp(token.expires_at, UTC))
+
+
+_KORK_ENDPOINT_ENV = tuple(dict.fromkeys(name for names in kork.ENDPOINT_ENV.values() for name in names))
+KORK_LIFETIME = 2 * kork.TTL  # served in the first half of its life: for TTL, as within one process
+
+
+def _kork_cached(
+    account: Account, base_dir: Path, cache: TokenCache, reference: tuple[str, str], timeout: float,
+) -> Credential:
+    """The reference's secret from `cache`, keyed by the reference and the AWS identity and
+    endpoints it is read with; a miss resolves it and stores it as a "kork" entry."""
+    key_name, value = reference
+    key = cache_key("kork", key_name, value, *(os.environ.get(name) for name in (*_AWS_IDENTITY_ENV,
+                                                                                   *_KORK_ENDPOINT_ENV)))
+    entry = cache.get(key)
+    if entry is not None and entry.kind == "kork":
+        remember(entry.password)
+        return Credential(account.username, entry.password, key_name)
+    requested_at = time.time()
+    credential = resolve(account, base_dir, timeout=timeout)
+    if credential.password:
+        cache.put(key, Token("", credential.password, requested_at, requested_at + KORK_LIFETIME, "kork"))
+    return credential

@@ -4,7 +4,8 @@ boto3 is imported only here, and only when an ECR token is wanted. A boto3 sessi
 megabytes (it loads the service models) and is not thread-safe; a client is thread-safe. So
 there is one session per profile and one client per identity (region, profile, endpoint,
 access key) for the whole process, shared by every thread and every account that uses that
-identity: 100 ECR accounts on one identity cost one client, not 100.
+identity: 100 ECR accounts on one identity cost one client, not 100. `aws_client` is that
+machinery for any service: kork's S3 and Secrets Manager references (credentials/kork.py) use it too.
 
 `fetch_token` always asks AWS; `cached_token` reuses a token until shortly before it expires
 (they last 12 hours). A cross-process cache can wrap `fetch_token`, keyed by `token_key`.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 ECR_USERNAME = "AWS"
 REFRESH_MARGIN = 300.0  # seconds before expiresAt at which a cached token is renewed
 _ATTEMPTS = 2
+_POOL = 32  # connections per shared client: probe's default concurrency (botocore's default is 10)
 
 
 class EcrToken(NamedTuple):
@@ -118,32 +120,37 @@ def _secret_access_key(ecr: Ecr, base_dir: Path) -> str | None:
 # -- one session per profile, one client per identity ------------------------------------------
 
 _sessions: dict[str | None, boto3.Session] = {}
-_clients: dict[Identity, Any] = {}
+_clients: dict[tuple[str, Identity], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _client(identity: Identity, timeout: float) -> Any:
-    """The identity's shared client, made once under a lock (sessions are not thread-safe)."""
+def aws_client(service: str, identity: Identity, timeout: float) -> Any:
+    """The identity's shared client of `service` ("ecr", "s3", "secretsmanager"), made once under
+    a lock (sessions are not thread-safe)."""
     import boto3
     import botocore.config
 
     with _clients_lock:
-        client = _clients.get(identity)
+        client = _clients.get((service, identity))
         if client is None:
             session = _sessions.get(identity.profile)
             if session is None:
                 session = _sessions[identity.profile] = boto3.Session(profile_name=identity.profile)
+            # an S3-compatible endpoint (moto, MinIO) rarely has per-bucket DNS names: path style,
+            # as kork's S3SecretEngine offers for its secrets.s3.endpoint-url
+            s3 = {"addressing_style": "path"} if service == "s3" and identity.endpoint else None
             client = session.client(
-                "ecr",
+                service,
                 region_name=identity.region,
                 endpoint_url=identity.endpoint,
                 aws_access_key_id=identity.access_key_id,
                 aws_secret_access_key=identity.secret_access_key,
                 config=botocore.config.Config(
-                    connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": _ATTEMPTS}
+                    connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": _ATTEMPTS}, s3=s3,
+                    max_pool_connections=_POOL,
                 ),
             )
-            _clients[identity] = client
+            _clients[(service, identity)] = client
         return client
 
 
@@ -151,7 +158,7 @@ def _get_authorization_token(identity: Identity, registry_id: str | None, timeou
     import botocore.exceptions
 
     try:
-        client = _client(identity, timeout)
+        client = aws_client("ecr", identity, timeout)
         kwargs = {"registryIds": [registry_id]} if registry_id else {}
         data = client.get_authorization_token(**kwargs)["authorizationData"][0]
         username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")

@@ -35,10 +35,20 @@ def credential_secrets(username: str | None, password: str | None) -> list[str]:
     return [password, f"{username or ''}:{password}"]
 
 
+# Secrets resolved from places the caller does not hold (kork references): hidden by every
+# `redact` of this process, whoever calls it and with whatever secrets it passes.
+_remembered: set[str] = set()
+
+
+def remember(secret: str) -> None:
+    _remembered.add(secret)
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with URL userinfo and every form of each secret replaced by MASK."""
+    """`text` with URL userinfo and every form of each secret (and of each remembered one)
+    replaced by MASK."""
     text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-    forms = {form for secret in secrets if secret for form in _forms(secret)}
+    forms = {form for secret in [*secrets, *_remembered] if secret for form in _forms(secret)}
     for form in sorted(forms, key=len, reverse=True):  # longest first, so no secret is half-masked
         if form in text:
             text = text.replace(form, MASK)

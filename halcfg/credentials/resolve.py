@@ -1,5 +1,6 @@
 """Resolve an account's (username, password) at the moment it is used, from whichever source
-the account names: inline, a file, a command, an environment variable, or ECR.
+the account names: inline, a file, a command, an environment variable, ECR, or a kork secret
+reference (`encrypted:s3!…`, credentials/kork.py).
 
 Shared by the probe, render and the Drone extension. Failures are CredentialError with a
 message already redacted and a remediation, so callers turn them into findings as they are.
@@ -56,16 +57,12 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
     accounts file's folder). `timeout` bounds passwordCommand and the ECR call."""
     if account.ecr is not None:
         return _ecr(account, base_dir, timeout)
-    for key, value in (("password", account.password), ("passwordFile", account.password_file)):
-        if is_secret_reference(value):
-            raise CredentialError(
-                "secret-reference",
-                f"{key} is a Spinnaker secret reference ({str(value).split('!')[0]}!…); only Spinnaker "
-                "resolves it, so halcfg cannot use the credential here",
-                "Spinnaker targets keep the reference as it is; to probe or render it in plaintext from here, "
-                "give the account a passwordFile, passwordCommand or passwordEnv",
-                Severity.WARNING,
-            )
+    reference = kork_reference(account)
+    if reference is not None:
+        from halcfg.credentials.kork import resolve_reference  # boto3 only when an account uses one
+
+        key, value = reference
+        return Credential(account.username, resolve_reference(value, key, timeout), key)
     if account.password is not None:
         return Credential(account.username, account.password, "password")
     if account.password_file:
@@ -75,6 +72,14 @@ def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Crede
     if account.password_env:
         return Credential(account.username, read_env(account.password_env), "passwordEnv")
     return Credential(account.username, None, "none")
+
+
+def kork_reference(account: Account) -> tuple[str, str] | None:
+    """(key, reference) when the account's password or passwordFile is a kork secret reference."""
+    for key, value in (("password", account.password), ("passwordFile", account.password_file)):
+        if value is not None and is_secret_reference(value):
+            return key, value
+    return None
 
 
 def read_password_file(name: str, base_dir: Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import order as key_order
-from halcfg.config.references import is_secret_reference
+from halcfg.config.references import RESOLVED_HERE, is_secret_reference
 from halcfg.findings import Severity
 from halcfg.importers import names
 from halcfg.importers.reading import Tree, parse_yaml, read_text
@@ -94,9 +94,12 @@ def _account(tree: Tree, raw: Any, at: list[str | int], found: Found) -> Candida
         password = None
     for key in ("password", "passwordFile"):
         if is_secret_reference(fields.get(key)):
+            engine = fields[key].split("!")[0]
             found.note(Severity.INFO, "import-secret-reference", tree.location([*at, key]),
-                       f"account {name!r}: {key} is a Spinnaker secret reference ({fields[key].split('!')[0]}!…), "
-                       "kept as it is: halcfg passes it through to Spinnaker targets but cannot resolve it, "
-                       "so `halcfg probe` checks the registry without credentials")
+                       f"account {name!r}: {key} is a Spinnaker secret reference ({engine}!…), kept as it is: "
+                       + ("Spinnaker targets keep it, and halcfg resolves it where it needs the password"
+                          if engine.partition(":")[2] in RESOLVED_HERE else
+                          "halcfg passes it through to Spinnaker targets but cannot resolve it, "
+                          "so `halcfg probe` checks the registry without credentials"))
     return Candidate(names.valid(name), fields, tree.location(at),
                      password=password if isinstance(password, str) and password else None)

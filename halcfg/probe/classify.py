@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from halcfg.config.model import Account, resolve_path
+from halcfg.config.references import is_secret_reference
 from halcfg.findings import Severity
 
 AUTH_CODES = frozenset({"auth-refused", "repository-denied"})
@@ -93,7 +94,7 @@ def whitespace_hint(password: str | None, account: Account, base_dir: Path) -> s
     """Halyard's hint: invisible whitespace around a password is the usual cause of a refusal."""
     if not password:
         return None
-    if account.password_file and password.endswith("\n"):
+    if account.password_file and password.endswith("\n") and not is_secret_reference(account.password_file):
         from halcfg.config.rules import strip_whitespace_fix
 
         path = resolve_path(account.password_file, base_dir)

@@ -13,7 +13,7 @@ from halcfg.config.model import Account
 from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
 from halcfg.credentials.lifetime import remaining, utc
 from halcfg.credentials.redact import credential_secrets
-from halcfg.credentials.resolve import Credential, CredentialError, resolve
+from halcfg.credentials.resolve import Credential, CredentialError, kork_reference, resolve
 from halcfg.findings import Finding, Location, Severity
 from halcfg.render.encode import docker_auth, go_json
 
@@ -28,9 +28,10 @@ class SecretResolver:
         self._extra: list[str] = []  # secrets handed out besides passwords (static AWS keys)
 
     def prefetch(self, accounts: list[Account]) -> None:
-        """Resolve many accounts at once: commands and ECR calls overlap instead of queueing
+        """Resolve many accounts at once: commands, ECR and kork calls overlap instead of queueing
         (files and variables are read when asked for: a thread would cost more than the read)."""
-        todo = [a for a in accounts if a.name not in self._done and (a.password_command or a.ecr is not None)]
+        slow = [a for a in accounts if a.password_command or a.ecr is not None or kork_reference(a) is not None]
+        todo = [a for a in slow if a.name not in self._done]
         if len(todo) > 1:
             with ThreadPoolExecutor(_PREFETCH_THREADS) as pool:
                 for account, outcome in zip(todo, pool.map(self._attempt, todo), strict=True):

@@ -3,8 +3,8 @@
 to one Opaque Secret (`encrypted:k8s!n:<secret>!k:<key>`, `encryptedFile:k8s!...` where clouddriver
 expects a file — FORMATS.md §1.4) and that Secret's manifest.
 
-passwordCommand and ECR stay commands clouddriver runs; every other source is resolved now and
-lands in the Secret. A password file's content goes in as clouddriver will read it: kork writes
+passwordCommand and ECR stay commands clouddriver runs, kork references stay as they are (unless
+--inline-secrets); every other source is resolved now and lands in the Secret. A password file's content goes in as clouddriver will read it: kork writes
 an `encryptedFile:` secret to a temporary file, and kork-docker reads only that file's first line
 (DockerBearerTokenService.resolvePasswordFromFile), so a multi-line JSON key is stored compact
 (the same JSON on one line) and any other multi-line password as a plain `password` reference,
@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from halcfg.config.model import Account
+from halcfg.credentials.resolve import kork_reference
 from halcfg.errors import UsageError
 from halcfg.findings import Severity
 from halcfg.render.encode import b64encode
@@ -90,6 +91,9 @@ def secret_reference(job: Job, account: Account, data: dict[str, str], tail: str
     if account.password_command:
         relative_command_paths(job, account)
         return {"passwordCommand": account.password_command}
+    reference = kork_reference(account)
+    if reference is not None and not job.options.inline_secrets:  # the operator's kork resolves it itself
+        return dict([reference])
     if not account.password_sources:
         return {}
     credential = job.credential(account)

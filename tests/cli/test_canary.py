@@ -84,3 +84,41 @@ def test_canary_never_printed_by_any_command(tmp_path: Path, canary_registry: Re
     assert CANARY not in path.read_text()  # the only inline copy went with `delete inline`
     assert not (tmp_path / "secrets" / "wrong.password").exists()  # a refused add leaves nothing behind
     assert os.stat(tmp_path / "secrets").st_mode & 0o777 == 0o700
+
+
+def test_canary_resolved_from_kork_references_never_printed(
+    tmp_path: Path, canary_registry: Registry, moto_aws: str
+) -> None:
+    """The canary lives in S3 YAML and Secrets Manager; halcfg resolves it (the registry accepts
+    only it), and no command prints it, whatever fails around it."""
+    import base64
+    import json
+
+    from tests.support.credential_helper import write_accounts
+    from tests.support.moto_aws import aws_env, put_s3_object, put_secret
+
+    put_s3_object(moto_aws, "canary-secrets", "secrets.yml", f"reg: {{password: {CANARY}}}\n".encode())
+    put_secret(moto_aws, "canary/json", json.dumps({"password": CANARY, "other": f"{CANARY}-other"}))
+    base = {"address": canary_registry.address, "plainHttp": True, "username": USER}
+    path = write_accounts(
+        tmp_path / "halcfg.yaml",
+        {"name": "s3", **base, "password": "encrypted:s3!r:us-east-1!b:canary-secrets!f:secrets.yml!k:reg.password"},
+        {"name": "sm", **base, "password": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:password"},
+        {"name": "wrong", **base, "password": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:other"},
+        {"name": "missing", **base, "password": "encrypted:s3!r:us-east-1!b:canary-secrets!f:secrets.yml!k:reg.pw"},
+    )
+    env = aws_env(moto_aws)
+    outputs = []
+    for args in (("validate", str(path)), ("probe", "-c", str(path)), ("probe", "-c", str(path), "--format", "json"),
+                 ("probe", "-c", str(path), "--format", "yaml"), ("render", "-c", str(path), "--target", "all"),
+                 ("render", "-c", str(path), "--target", "spinnaker,spinnaker-operator", "--out", "-"),
+                 ("account", "get", "sm", "-c", str(path), "--format", "json")):
+        result = run_cli(*args, env=env)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        outputs.append((args, result))
+    probed = outputs[1][1]
+    assert "s3: reachable, auth basic" in probed.stdout and "sm: reachable, auth basic" in probed.stdout
+    assert "[auth-refused] account 'wrong'" in probed.stdout and "[secret-reference-key-missing]" in probed.stdout
+    forms = {CANARY, base64.b64encode(CANARY.encode()).decode(), base64.b64encode(f"{USER}:{CANARY}".encode()).decode()}
+    leaks = [args for args, result in outputs for form in forms if form in result.stdout + result.stderr]
+    assert leaks == []

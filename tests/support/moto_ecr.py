@@ -1,4 +1,5 @@
-"""moto's server as a stand-in for AWS ECR's GetAuthorizationToken, reached through `endpoint_url`.
+"""moto's server (moto_aws.py) as a stand-in for AWS ECR's GetAuthorizationToken, reached through
+`endpoint_url`; the same server answers S3 and Secrets Manager.
 
 What moto 5 returns (moto/ecr/responses.py, checked against 5.2): for each requested registry id
 (default: the caller's account, 123456789012 unless MOTO_ACCOUNT_ID says otherwise, whatever
@@ -13,33 +14,23 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from moto.server import ThreadedMotoServer
 
-from .ports import LOOPBACK
+from .moto_aws import ACCESS_KEY_ID as ACCESS_KEY_ID  # re-exported: the ECR tests' names
+from .moto_aws import REGION, aws_client, start_server
+from .moto_aws import SECRET_ACCESS_KEY as SECRET_ACCESS_KEY
 
 ECR_TOKEN_HOURS = 12
 """How long real ECR tokens live."""
 
-ACCESS_KEY_ID = "testing"
-SECRET_ACCESS_KEY = "testing"
-REGION = "us-east-1"
-
 
 def ecr_client(endpoint_url: str, region: str = REGION) -> Any:
     """A boto3 ECR client for moto, with the dummy credentials moto accepts."""
-    return boto3.client(
-        "ecr",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-    )
+    return aws_client("ecr", endpoint_url, region)
 
 
 def ecr_authorization(
@@ -84,12 +75,8 @@ class MotoECR:
 
 
 def start_moto(region: str = REGION) -> MotoECR:
-    """Start moto on 127.0.0.1; port 0 lets the kernel pick, so a busy port cannot hang start()."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call otherwise
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint_url = f"http://{host}:{port}"
+    """Start moto on 127.0.0.1 (moto_aws.start_server) and read back what its ECR issues."""
+    server, endpoint_url = start_server()
     try:
         user, password, proxy_endpoint = ecr_authorization(endpoint_url, region)
     except Exception:

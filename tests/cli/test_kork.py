@@ -181,7 +181,7 @@ def test_kubelet_provider_answers_from_secrets_manager(
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     answer = json.loads(result.stdout)
     assert answer["auth"] == {basic_registry.address: {"username": BASIC_USER, "password": BASIC_PASSWORD}}
-    assert answer["cacheDuration"] == "0s"  # a password that does not expire: the kubelet asks again
+    assert answer["cacheDuration"] == "5m0s"  # a password with no expiry: cached as long as halcfg caches the value
 
 
 def test_serve_drone_answers_with_the_secret_and_logs_a_failing_reference(

@@ -33,6 +33,12 @@ class Challenge:
         return self.params.get(name.lower())
 
 
+def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where `pattern` (one that may match nothing) stops matching from `pos`."""
+    match = pattern.match(text, pos)
+    return match.end() if match else pos
+
+
 def parse_challenges(header: str | None) -> list[Challenge]:
     """Every challenge in `header`, in order (at most MAX_CHALLENGES); malformed stretches are
     skipped, never raised. Linear in the header's length: every scan is a regex match."""
@@ -40,7 +46,7 @@ def parse_challenges(header: str | None) -> list[Challenge]:
     text = (header or "")[:MAX_HEADER]
     pos = 0
     while len(challenges) < MAX_CHALLENGES:
-        pos = _SEPARATORS.match(text, pos).end()
+        pos = _skip(_SEPARATORS, text, pos)
         if pos >= len(text):
             break
         scheme = _TOKEN.match(text, pos)
@@ -61,13 +67,13 @@ def parse_challenges(header: str | None) -> list[Challenge]:
 
 def _token68_at(text: str, pos: int) -> tuple[str, int] | None:
     """`Scheme abc123==` form: a token68 that ends the challenge (at a comma or the end)."""
-    start = _SPACES.match(text, pos).end()
+    start = _skip(_SPACES, text, pos)
     if start == pos:
         return None
     match = _TOKEN68.match(text, start)
     if match is None:
         return None
-    end = _SPACES.match(text, match.end()).end()
+    end = _skip(_SPACES, text, match.end())
     if end < len(text) and text[end] != ",":
         return None
     return match.group(), end
@@ -79,20 +85,20 @@ def _params(text: str, pos: int) -> tuple[dict[str, str], int]:
     params: dict[str, str] = {}
     seen = 0
     while True:
-        start = _SEPARATORS.match(text, pos).end()
+        start = _skip(_SEPARATORS, text, pos)
         name = _TOKEN.match(text, start)
         if name is None:
             return params, start
-        equals = _SPACES.match(text, name.end()).end()
+        equals = _skip(_SPACES, text, name.end())
         if equals >= len(text) or text[equals] != "=":
             return params, start  # a new scheme begins here
-        value_start = _SPACES.match(text, equals + 1).end()
+        value_start = _skip(_SPACES, text, equals + 1)
         quoted = _QUOTED.match(text, value_start)
         if quoted is not None:  # an unterminated quote takes the rest
             value, pos = _ESCAPE.sub(r"\1", quoted.group(1)), quoted.end()
         else:  # token, or a lenient unquoted value such as a bare URL
-            bare = _BARE_VALUE.match(text, value_start)
-            value, pos = bare.group(), bare.end()
+            pos = _skip(_BARE_VALUE, text, value_start)
+            value = text[value_start:pos]
         seen += 1
         if seen <= MAX_PARAMS:
             params[name.group().lower()] = value

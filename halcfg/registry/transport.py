@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -89,7 +90,7 @@ def new_session(verify: bool | str, pool_size: int, base_url: str) -> urllib3.Po
     rather than opening another, so no registry sees more than that many from one account.
     The proxy (HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY) is read from the environment once."""
     size = max(1, min(pool_size, MAX_CONNECTIONS_PER_HOST))
-    options: dict[str, object] = {"num_pools": 4, "maxsize": size, "block": True, "headers": _HEADERS}
+    options: dict[str, Any] = {"num_pools": 4, "maxsize": size, "block": True, "headers": _HEADERS}
     if verify is False:
         options |= {"cert_reqs": "CERT_NONE", "assert_hostname": False}
     else:
@@ -269,9 +270,9 @@ def _read_body(raw: urllib3.BaseHTTPResponse, limit: int, ends: float, *, cut: b
         remaining = ends - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
-        connection = raw.connection
-        if connection is not None and connection.sock is not None:
-            connection.sock.settimeout(remaining)
+        sock = getattr(raw.connection, "sock", None)  # an HTTPConnection's socket; BaseHTTPConnection does not say
+        if sock is not None:
+            sock.settimeout(remaining)
         chunk = raw.read1(_CHUNK, decode_content=True)
         if not chunk:
             return b"".join(parts), True

@@ -11,7 +11,6 @@ import typer
 
 from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
-from halcfg.findings import exit_code
 from halcfg.probe.run import DEFAULT_CONCURRENCY
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
@@ -29,9 +28,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check each account against its registry's v2 API: reachable, credentials accepted,
         catalog readable, repositories known and tagged."""
-        from halcfg.report import check_format
+        from halcfg.report import reporter
 
-        check_format(fmt, ("text", "json"))
+        reporter("probe", fmt)  # a bad --format fails before anything is probed
         raise typer.Exit(run(config_path(config), names or [], fmt, concurrency, timeout, strict))
 
 
@@ -46,9 +45,8 @@ def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float
     finally:
         if progress is not None:
             progress.clear()
-    code = exit_code(result.findings, strict)
-    typer.echo(report.render_probe(result, fmt, code, color=report.color_wanted(sys.stdout)))
-    return code
+    typer.echo(report.reporter("probe", fmt)(result, color=report.color_wanted(sys.stdout)))
+    return result.exit_code
 
 
 class _ProgressLine:

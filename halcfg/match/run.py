@@ -5,11 +5,11 @@ under each policy."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.config.model import Account
-from halcfg.findings import Finding, Severity
+from halcfg.findings import Finding, Severity, StageResult
 from halcfg.match import drone, kubelet
 from halcfg.match.reference import Reference, ReferenceError, parse_reference
 
@@ -29,13 +29,6 @@ class Match:
                 "reason": self.reason}
 
 
-@dataclass
-class MatchResult:
-    policy: str
-    matches: list[Match] = field(default_factory=list)  # per image; under kubelet one per account tried
-    findings: list[Finding] = field(default_factory=list)
-
-
 def drone_candidates(accounts: Sequence[Account], reference: Reference) -> list[Account]:
     """Accounts whose Drone address the runner matches to `reference`, in file order: the
     order halcfg's extension lists them, so the first is the one the runner uses."""
@@ -50,33 +43,35 @@ def kubelet_candidates(accounts: Sequence[Account], reference: Reference) -> lis
     return [(a, key) for wanted in order for a, key in keyed if key == wanted]
 
 
-def match_file(path: Path, images: Sequence[str], policy: str) -> MatchResult:
-    """`match_images` over the accounts of the file at `path` that pass the offline check's schema.
+def match_file(path: Path, images: Sequence[str], policy: str) -> StageResult[list[Match]]:
+    """`match_images` over the accounts of the file at `path` that pass the schema (the opener's
+    MATCH policy: validate reports the rest).
 
     Raises LoadError when the file cannot be parsed, UsageError when its provider block is unusable."""
-    from halcfg.config.check import check_document
-    from halcfg.config.load import load
+    from halcfg.config.opener import MATCH, open_accounts
     from halcfg.errors import UsageError
 
-    config, _ = check_document(load(path))
+    config = open_accounts(path, MATCH).payload.config
     if config is None:
         raise UsageError(f"{path}: the dockerRegistry provider block is not usable; run halcfg validate")
     return match_images(config.accounts, images, policy)
 
 
-def match_images(accounts: Sequence[Account], images: Sequence[str], policy: str) -> MatchResult:
-    result = MatchResult(policy)
+def match_images(accounts: Sequence[Account], images: Sequence[str], policy: str) -> StageResult[list[Match]]:
+    """Per image, the accounts whose credentials apply under `policy` (under kubelet one row per
+    account tried); an invalid reference is a finding."""
+    result: StageResult[list[Match]] = StageResult([])
     for image in images:
         try:
             reference = parse_reference(image)
         except ReferenceError as error:
-            result.matches.append(Match(image, None, None, None, f"invalid reference: {error}"))
+            result.payload.append(Match(image, None, None, None, f"invalid reference: {error}"))
             result.findings.append(Finding(
                 Severity.ERROR, "invalid-reference", f"{image!r}: {error}",
                 "Write the image as [registry[:port]/]name[:tag][@digest], the repository name in lowercase.",
             ))
             continue
-        result.matches += _drone(accounts, image, reference) if policy == "drone" else _kubelet(
+        result.payload += _drone(accounts, image, reference) if policy == "drone" else _kubelet(
             accounts, image, reference)
     return result
 

@@ -241,6 +241,17 @@ RULE_CASES = [
         id="password-file-trailing-newline",
     ),
     pytest.param(HUB + "  caCertFile: no-ca.pem\n", "", "file-missing", "ERROR", 11, 9, id="ca-cert-missing"),
+    # without --require-secrets, a file that is not on this machine is said, and passes (issue 17.1)
+    pytest.param(
+        HUB.replace("passwordEnv: HUB_TOKEN", "passwordFile: nowhere.txt"), "", "file-absent", "INFO", 10, 9,
+        id="password-file-absent",
+    ),
+    pytest.param(HUB + "  caCertFile: no-ca.pem\n", "", "file-absent", "INFO", 11, 9, id="ca-cert-absent"),
+    pytest.param(
+        "- name: ecr\n  address: 012345678910.dkr.ecr.us-east-1.amazonaws.com\n"
+        "  ecr: {accessKeyId: AKIA0000, secretAccessKeyFile: no-key.txt}\n",
+        "", "file-absent", "INFO", 8, 38, id="ecr-key-file-absent",
+    ),
     pytest.param(
         HUB + "  caCertFile: newline.txt\n  insecureRegistry: true\n",
         "",
@@ -258,7 +269,7 @@ def test_rule(tmp_path: Path, accounts: str, provider: str, code: str, severity:
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "newline.txt").write_text("token\n")
     path = accounts_file(tmp_path, accounts, provider)
-    code_out, found = findings(path)
+    code_out, found = findings(path, *(["--require-secrets"] if code == "file-missing" else []))
     hits = [f for f in found if f["code"] == code]
     assert hits, found
     hit = hits[0]
@@ -271,7 +282,7 @@ def test_rule(tmp_path: Path, accounts: str, provider: str, code: str, severity:
 
 def test_text_report_points_at_file_line_col_and_says_how_to_fix(tmp_path: Path) -> None:
     path = accounts_file(tmp_path, HUB.replace("passwordEnv: HUB_TOKEN", "passwordFile: nowhere.txt"))
-    result = run_cli("validate", path)
+    result = run_cli("validate", "--require-secrets", path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (

@@ -95,10 +95,13 @@ def _key(parts: tuple[str | int, ...], keyword: str) -> str:
 
 def _without(raw: dict[str, Any], keys: set[str]) -> dict[str, Any]:
     """A copy of the account without the values the schema rejected, so the rules that still
-    run see defaults there, never a value of the wrong type."""
+    run see defaults there, never a value of the wrong type. The name stays: it is a string
+    (else the account is `*`), and every finding says which account it is about."""
     out = dict(raw)
     for key in keys:
         top, _, sub = key.partition(".")
+        if key == "name":
+            continue
         if not sub:
             out.pop(top, None)
         elif isinstance(out.get(top), dict):

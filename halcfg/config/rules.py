@@ -356,8 +356,9 @@ def strip_whitespace_fix(path: Path) -> str:
     return f"python3 -c {shlex.quote(script)} {shlex.quote(str(path))}"
 
 
-# Each rule with the account keys it reads: an account whose value the schema rejected at one
-# of them is left out of that rule (one pass: the other rules still see the account).
+# Each rule with the account keys it reads (`ecr`: the block is there; `ecr.region`: a key in it):
+# an account whose value the schema rejected at one of them is left out of that rule, and the
+# other rules still see the account (one pass). A rejected block rejects every key in it.
 RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (provider_enabled, frozenset()),
     (unique_names, frozenset({"name"})),
@@ -365,9 +366,10 @@ RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (password_sources, frozenset({*PASSWORD_SOURCES, "username"})),
     (inline_password, frozenset({"password"})),
     (repositories, frozenset({"repositories", "repositoriesRegex", "registryType", "address"})),
-    (addresses, frozenset({"address", "plainHttp", "registryType", "ecr.region", "ecr.registryId", "paginateSize"})),
-    (ecr_keys, frozenset({"ecr"})),
-    (files, frozenset({"passwordFile", "caCertFile", "insecureRegistry", "ecr.secretAccessKeyFile"})),
+    (addresses, frozenset({"address", "plainHttp", "registryType", "ecr", "ecr.region", "ecr.registryId",
+                           "paginateSize"})),
+    (ecr_keys, frozenset({"ecr", "ecr.accessKeyId", "ecr.secretAccessKeyFile", "ecr.secretAccessKeyEnv"})),
+    (files, frozenset({"passwordFile", "caCertFile", "insecureRegistry", "ecr", "ecr.secretAccessKeyFile"})),
 )
 
 
@@ -384,8 +386,7 @@ def check(config: Config, policy: Policy, rejected: Mapping[int, set[str]] | Non
 
 
 def _reads_rejected(reads: frozenset[str], rejected: set[str] | None) -> bool:
-    """Whether a rule reading `reads` reads a key in `rejected` (`ecr` covers `ecr.region`, and back)."""
+    """Whether a rule reading `reads` reads a key in `rejected` (a rejected `ecr` covers `ecr.region`)."""
     return bool(rejected) and any(
-        key == "*" or key == read or key.startswith(read + ".") or read.startswith(key + ".")
-        for key in rejected for read in reads
+        key == "*" or key == read or read.startswith(key + ".") for key in rejected for read in reads
     )

@@ -478,6 +478,73 @@ def test_rules_still_run_on_accounts_the_schema_accepted(tmp_path: Path) -> None
     assert not any(f["account"] == "hub" and not f["code"].startswith("schema") for f in found)
 
 
+def test_schema_and_rule_findings_come_in_one_pass(tmp_path: Path) -> None:
+    """Issue 17.2: the rules run beside the schema, skipping only the values it rejected. This file
+    once showed its nine schema errors and hid the eight rule findings below them."""
+    path = write(
+        tmp_path,
+        """\
+        version: 1
+        providers:
+          dockerRegistry:
+            primaryAccount: 7
+            accounts:
+              - name: hub
+                address: index.docker.io
+                cacheThreads: two
+                repositories: [library/nginx]
+                repositoriesRegex: x
+                username: bot
+                passwordEnv: HUB
+                passwordCommand: cat hub
+              - name: quay
+                address: quay.io
+                paginateSize: 0
+                username: robot
+                password: hunter2
+                trackDigests: maybe
+              - name: Bad_Name
+                address: 5
+                username: someone
+                ecr: {region: 7, accessKeyId: AKIA}
+              - name: reg
+                address: registry.local:5000
+                clientTimeoutMillis: -1
+                repositoriesRegex: "("
+                passwordFile: nowhere.txt
+                passwrd: typo
+        """,
+    )
+    code, found = findings(path)
+    assert code == 1
+    assert [(f["line"], f["code"], f["account"]) for f in found] == [
+        (4, "schema-type", None),  # primaryAccount: only the primary-account rule cannot run
+        (8, "schema-type", "hub"),
+        (10, "repositories-exclusive", "hub"),
+        (12, "password-sources", "hub"),
+        (16, "schema-minimum", "quay"),
+        (18, "plaintext-secret", "quay"),
+        (19, "schema-type", "quay"),
+        (20, "schema-pattern", "Bad_Name"),  # the name is still a string: findings can name the account
+        (21, "schema-type", "Bad_Name"),  # address: no address, same-registry or no-catalog finding for it
+        (22, "ecr-username", "Bad_Name"),
+        (23, "ecr-keys", "Bad_Name"),  # the keys are read; the rejected region is not (no ecr-region)
+        (23, "schema-type", "Bad_Name"),
+        (26, "schema-minimum", "reg"),
+        (27, "repositories-regex", "reg"),
+        (28, "password-without-username", "reg"),
+        (28, "file-absent", "reg"),
+        (29, "schema-additionalProperties", "reg"),  # an unknown key hides nothing
+    ]
+
+
+def test_an_account_the_schema_cannot_name_gets_schema_findings_only(tmp_path: Path) -> None:
+    path = accounts_file(tmp_path, "- address: quay.io\n  password: hunter2\n- name: 5\n  password: x\n- just text\n")
+    _, found = findings(path)
+    assert [(f["code"], f["line"]) for f in found] == [
+        ("schema-required", 6), ("schema-type", 8), ("schema-type", 10)]
+
+
 def test_yaml_anchors_and_merge_keys_are_understood(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -278,7 +278,7 @@ def _list_text(listing: Listing) -> str:
     if not accounts:
         return "\n".join([*head, f"No accounts in {listing.path}; add one with `halcfg account add`."])
     primary = listing.primary
-    rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
+    rows: list[tuple[str, ...]] = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
     for raw in accounts:
         name = str(raw.get("name"))
         row = (name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", view.DEFAULT_ADDRESS))),

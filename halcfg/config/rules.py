@@ -387,6 +387,4 @@ def check(config: Config, policy: Policy, rejected: Mapping[int, set[str]] | Non
 
 def _reads_rejected(reads: frozenset[str], rejected: set[str] | None) -> bool:
     """Whether a rule reading `reads` reads a key in `rejected` (a rejected `ecr` covers `ecr.region`)."""
-    return bool(rejected) and any(
-        key == "*" or key == read or read.startswith(key + ".") for key in rejected for read in reads
-    )
+    return any(key == "*" or key == read or read.startswith(key + ".") for key in rejected or () for read in reads)

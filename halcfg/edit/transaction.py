@@ -93,7 +93,7 @@ def edit(
             checked, config = opened.payload.document, opened.payload.config
             findings = [f for f in opened.findings if not _pending_file(f, checked, pending)]
             probed = probe and not _errors(findings) and config is not None
-            if probed:
+            if probed and config is not None:
                 findings += _probe(config, checked, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
             if any(map(blocking, findings)) if blocking else _errors(findings):

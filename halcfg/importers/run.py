@@ -121,7 +121,8 @@ def _merge(doc: Document, found: Found, overwrite: bool) -> tuple[str, list[Impo
         changes.append(AccountChange(account, target if action == "replace" else None, files))
         outcome.append(Imported(name, address, candidate.location, action, reason, list(files)))
     block = document.provider(doc) or {}
-    primary = final_names.get(found.primary) if not existing and "primaryAccount" not in block else None
+    primary = (final_names.get(found.primary) if found.primary is not None and not existing
+               and "primaryAccount" not in block else None)
     return document.put_accounts(doc, changes, primary), outcome
 
 

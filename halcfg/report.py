@@ -18,7 +18,6 @@ from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
 
 if TYPE_CHECKING:
-    from halcfg.config.opener import Opened
     from halcfg.config.view import Listing
     from halcfg.importers.run import ImportRun
     from halcfg.match.run import Match
@@ -172,24 +171,26 @@ def _probe_text(result: StageResult[ProbeRun], *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-Checked = Sequence[tuple[Path, StageResult["Opened"]]]  # validate: each file that loaded, and its check
+# validate: each file that loaded, and its findings (the documents themselves are let go: a
+# thousand-account file need not stay in memory while its report is written)
+Checked = Sequence[tuple[Path, list[Finding]]]
 
 
 def _validate_text(checked: Checked, code: int, *, files: Sequence[Path] = (), quiet: bool = False,
                    color: bool = False) -> str:
     """Each file's findings, then (unless `quiet`) its summary line."""
     lines = []
-    for path, result in checked:
-        if result.findings:
-            lines.append(render_text(result.findings, color=color))
+    for path, findings in checked:
+        if findings:
+            lines.append(render_text(findings, color=color))
         if not quiet:
-            lines.append(printable(f"{path}: {summary(result.findings)}"))
+            lines.append(printable(f"{path}: {summary(findings)}"))
     return "\n".join(lines)
 
 
 def _validate_json(checked: Checked, code: int, *, files: Sequence[Path] = (), quiet: bool = False,
                    color: bool = False) -> str:
-    return render_json([f for _, result in checked for f in result.findings],
+    return render_json([f for _, findings in checked for f in findings],
                        files=[str(p) for p in files or [path for path, _ in checked]], exit_code=code)
 
 

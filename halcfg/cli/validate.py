@@ -54,8 +54,9 @@ def main(argv: list[str]) -> int:
         except LoadError as error:
             worst = report.error(error)
             continue
-        checked.append((path, result))
+        checked.append((path, result.findings))
         worst = max(worst, result.exit_code)
+        del result  # the document: only its findings are reported
     text = show(checked, worst, files=files, quiet=options.quiet, color=report.color_wanted(sys.stdout))
     if text:
         print(text)

@@ -55,7 +55,6 @@ class Document:
     # id(mapping) -> {key: (key mark, value mark)}; id(list) -> [item mark, ...]; libyaml's marks
     # (0-based line and column), turned into positions only for the few places a finding needs
     marks: dict[int, Any]
-    text: str = ""  # what was parsed: the editor splices its changes into it
 
     def locate(self, parts: Sequence[str | int], *, key: bool = False) -> Position | None:
         """Where the value at `parts` starts (its key, with key=True); the nearest known ancestor
@@ -218,7 +217,7 @@ class _Builder:
             ) from None
         if not root.container or root.container[0] is None:
             raise LoadError(f"{self.path}: file is empty; start one with `halcfg init`")
-        return Document(self.path, root.container[0], self.marks, text)
+        return Document(self.path, root.container[0], self.marks)
 
     def read_events(self, get_event: Any, events: Any) -> None:
         scalar, mapping_start, sequence_start, alias = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
-from halcfg.config.load import Document, load, parse
+from halcfg.config.load import Document, load, parse, read_text
 from halcfg.config.model import Config
 from halcfg.errors import UsageError
 from halcfg.findings import Finding, Severity, StageResult
@@ -63,15 +63,17 @@ class Opened:
 
     document: Document
     config: Config | None
+    text: str = ""  # under Checks.RAW, the text parsed: the editor splices its changes into it
 
 
 def open_accounts(path: Path, policy: Policy, *, text: str | None = None) -> StageResult[Opened]:
     """The accounts file at `path` (or `text`, as that file would read: an edit not yet written),
     checked as `policy` says. Raises LoadError when it does not parse, InvalidAccounts when the
     policy refuses its errors."""
-    document = load(path) if text is None else parse(text, path)
     if policy.checks is Checks.RAW:
-        return StageResult(Opened(document, None), strict=policy.strict)
+        text = read_text(path) if text is None else text
+        return StageResult(Opened(parse(text, path), None, text), strict=policy.strict)
+    document = load(path) if text is None else parse(text, path)  # the text goes once it is parsed
     from halcfg.config.check import check_document
 
     config, findings = check_document(document, policy)

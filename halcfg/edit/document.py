@@ -86,10 +86,10 @@ def load(path: Path) -> Document:
     schema rejects can still be edited (the edit's result is what gets checked)."""
     from halcfg.config.opener import RAW, open_accounts
 
-    parsed = open_accounts(path, RAW).payload.document
+    opened = open_accounts(path, RAW).payload
     with path.open("rb") as stream:
         bom = stream.read(3) == b"\xef\xbb\xbf"
-    return _mapping(parsed, bom)
+    return _mapping(opened.document, opened.text, bom)
 
 
 def new(path: Path) -> Document:
@@ -99,14 +99,14 @@ def new(path: Path) -> Document:
 
 def parse(text: str, path: Path, *, bom: bool = False) -> Document:
     """The document in `text`; LoadError with `file:line:col` when it is not a YAML mapping."""
-    return _mapping(loader.parse(text, path), bom)  # the strict reader: positions, tags, alias bombs, duplicates
+    return _mapping(loader.parse(text, path), text, bom)  # the strict reader: positions, tags, alias bombs, duplicates
 
 
-def _mapping(parsed: loader.Document, bom: bool) -> Document:
+def _mapping(parsed: loader.Document, text: str, bom: bool) -> Document:
     if not isinstance(parsed.data, dict):
         raise LoadError(f"{parsed.path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
                         "see `halcfg init`")
-    return Document(parsed.path, parsed.text, parsed, bom)
+    return Document(parsed.path, text, parsed, bom)
 
 
 # ---- finding things ---------------------------------------------------------------------------

@@ -78,16 +78,20 @@ def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
 T = TypeVar("T")
 
 
-@dataclass
 class StageResult(Generic[T]):
     """What every stage returns: its payload (the checked file, the probe run, the rendered files,
     the matches, the import), its findings, and the exit code they make; the CLI prints the
-    payload and the findings through a reporter and exits with `exit_code`."""
+    payload and the findings through a reporter and exits with `exit_code`. (A plain class: a
+    dataclass costs validate's start-up more than the rest of this module.)"""
 
-    payload: T
-    findings: list[Finding] = field(default_factory=list)
-    strict: bool = False  # warnings fail too
-    failed: bool = False  # the stage failed beyond its findings: stale files, a refused write
+    __slots__ = ("failed", "findings", "payload", "strict")
+
+    def __init__(self, payload: T, findings: list[Finding] | None = None, *, strict: bool = False,
+                 failed: bool = False) -> None:
+        self.payload = payload
+        self.findings = [] if findings is None else findings
+        self.strict = strict  # warnings fail too
+        self.failed = failed  # the stage failed beyond its findings: stale files, a refused write
 
     @property
     def exit_code(self) -> int:

@@ -10,7 +10,6 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from halcfg.credentials.redact import hide_userinfo
@@ -18,11 +17,17 @@ from halcfg.errors import UsageError
 from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from halcfg.config.view import Listing
     from halcfg.importers.run import ImportRun
     from halcfg.match.run import Match
     from halcfg.probe.result import AccountResult, ProbeRun
     from halcfg.render.run import Rendered
+
+    # validate: each file that loaded, and its findings (the documents themselves are let go: a
+    # thousand-account file need not stay in memory while its report is written)
+    Checked = Sequence[tuple[Path, list[Finding]]]
 
 
 def error(problem: str | Exception, stream: TextIO | None = None) -> int:
@@ -171,9 +176,6 @@ def _probe_text(result: StageResult[ProbeRun], *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-# validate: each file that loaded, and its findings (the documents themselves are let go: a
-# thousand-account file need not stay in memory while its report is written)
-Checked = Sequence[tuple[Path, list[Finding]]]
 
 
 def _validate_text(checked: Checked, code: int, *, files: Sequence[Path] = (), quiet: bool = False,

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Generic, TypeVar
 
 
 class Severity(IntEnum):
@@ -72,3 +73,26 @@ def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
     """0 when nothing reaches ERROR (WARNING under --strict), else 1."""
     threshold = Severity.WARNING if strict else Severity.ERROR
     return EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_OK
+
+
+T = TypeVar("T")
+
+
+class StageResult(Generic[T]):
+    """What every stage returns: its payload (the checked file, the probe run, the rendered files,
+    the matches, the import), its findings, and the exit code they make; the CLI prints the
+    payload and the findings through a reporter and exits with `exit_code`. (A plain class: a
+    dataclass costs validate's start-up more than the rest of this module.)"""
+
+    __slots__ = ("failed", "findings", "payload", "strict")
+
+    def __init__(self, payload: T, findings: list[Finding] | None = None, *, strict: bool = False,
+                 failed: bool = False) -> None:
+        self.payload = payload
+        self.findings = [] if findings is None else findings
+        self.strict = strict  # warnings fail too
+        self.failed = failed  # the stage failed beyond its findings: stale files, a refused write
+
+    @property
+    def exit_code(self) -> int:
+        return max(exit_code(self.findings, self.strict), EXIT_FINDINGS if self.failed else EXIT_OK)

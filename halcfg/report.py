@@ -1,32 +1,43 @@
-"""Renderers of every stage's result: findings as text for people and JSON for machines, edits,
-account listings. Plain functions from results to text; stages never import this module."""
+"""Renderers of every stage's result, picked by name from one table (REPORTERS: text, json and,
+for accounts, yaml), as check-jsonschema's reporter.py does; and the one printer of
+`halcfg: error:` lines. Plain functions from results to text; stages never import this module."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import sys
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from halcfg.credentials.redact import hide_userinfo
 from halcfg.errors import UsageError
-from halcfg.findings import Finding, Severity, format_path
+from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from halcfg.config.view import Listing
-    from halcfg.importers.run import ImportResult
-    from halcfg.probe.result import AccountResult, ProbeResult
+    from halcfg.importers.run import ImportRun
+    from halcfg.match.run import Match
+    from halcfg.probe.result import AccountResult, ProbeRun
+    from halcfg.render.run import Rendered
 
-FORMATS = ("text", "json")
+    # validate: each file that loaded, and its findings (the documents themselves are let go: a
+    # thousand-account file need not stay in memory while its report is written)
+    Checked = Sequence[tuple[Path, list[Finding]]]
 
 
-def check_format(fmt: str, formats: Sequence[str]) -> str:
-    """`fmt` when it is one of `formats`; else the one usage error every command gives."""
-    if fmt not in formats:
-        raise UsageError(f"--format must be one of {', '.join(formats)}, not {fmt!r}")
-    return fmt
+def error(problem: str | Exception, stream: TextIO | None = None) -> int:
+    """Print the one line every usage or I/O error gets, `halcfg: error: ...` on stderr (an
+    OSError as `file: reason`), control characters escaped; return its exit code (2)."""
+    if isinstance(problem, OSError):
+        parts = (str(problem.filename) if problem.filename else "", problem.strerror or str(problem))
+        problem = ": ".join(part for part in parts if part)
+    print(f"halcfg: error: {printable(str(problem))}", file=sys.stderr if stream is None else stream)
+    return EXIT_USAGE
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -96,10 +107,6 @@ def render_json(findings: Iterable[Finding], **extra: Any) -> str:
                       indent=2)
 
 
-def render(findings: Sequence[Finding], fmt: str) -> str:
-    return render_json(findings) if fmt == "json" else render_text(findings)
-
-
 def counts(findings: Iterable[Finding]) -> dict[str, int]:
     tally = {severity.name: 0 for severity in sorted(Severity, reverse=True)}
     for finding in findings:
@@ -136,29 +143,57 @@ def render_edit(result: EditResult, done: str, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_matches(matches: Iterable[Any], fmt: str) -> str:
-    """`match` rows: a JSON list of {image, host, name, account, reason}, or one line each."""
-    if fmt == "json":
-        return json.dumps([m.to_json() for m in matches], indent=2)
+def _matches_json(result: StageResult[list[Match]], *, color: bool = False) -> str:
+    """`match` rows as a JSON list of {image, host, name, account, reason}."""
+    return json.dumps([m.to_json() for m in result.payload], indent=2)
+
+
+def _matches_text(result: StageResult[list[Match]], *, color: bool = False) -> str:
+    """One line per `match` row, then the findings (invalid references)."""
     lines = []
-    for m in matches:
+    for m in result.payload:
         target = f"{m.name} -> {m.account or 'no account'}" if m.name else "invalid"
         lines.append(f"{m.image}: {target}: {m.reason}")
+    if result.findings:
+        lines.append(render_text(result.findings, color=color))
     return "\n".join(lines)
 
 
-def render_probe(result: ProbeResult, fmt: str, exit_code: int, *, color: bool = False) -> str:
-    """A probe run: one line per account, then the findings and a summary; or all of it as JSON."""
-    findings = result.findings
-    if fmt == "json":
-        return render_json(findings, file=str(result.path), exit_code=exit_code,
-                           accounts=[_probe_account_dict(a) for a in result.accounts],
-                           durationMs=round(result.duration * 1000))
-    lines = [printable(_probe_account_line(account)) for account in result.accounts]
+def _probe_json(result: StageResult[ProbeRun], *, color: bool = False) -> str:
+    run = result.payload
+    return render_json(result.findings, file=str(run.path), exit_code=result.exit_code,
+                       accounts=[_probe_account_dict(a) for a in run.accounts],
+                       durationMs=round(run.duration * 1000))
+
+
+def _probe_text(result: StageResult[ProbeRun], *, color: bool = False) -> str:
+    """A probe run: one line per account, then the findings and a summary."""
+    run, findings = result.payload, result.findings
+    lines = [printable(_probe_account_line(account)) for account in run.accounts]
     if findings:
         lines.append(render_text(findings, color=color))
-    lines.append(f"{result.path}: {summary(findings)}")
+    lines.append(f"{run.path}: {summary(findings)}")
     return "\n".join(lines)
+
+
+
+
+def _validate_text(checked: Checked, code: int, *, files: Sequence[Path] = (), quiet: bool = False,
+                   color: bool = False) -> str:
+    """Each file's findings, then (unless `quiet`) its summary line."""
+    lines = []
+    for path, findings in checked:
+        if findings:
+            lines.append(render_text(findings, color=color))
+        if not quiet:
+            lines.append(printable(f"{path}: {summary(findings)}"))
+    return "\n".join(lines)
+
+
+def _validate_json(checked: Checked, code: int, *, files: Sequence[Path] = (), quiet: bool = False,
+                   color: bool = False) -> str:
+    return render_json([f for _, findings in checked for f in findings],
+                       files=[str(p) for p in files or [path for path, _ in checked]], exit_code=code)
 
 
 def _probe_account_dict(account: AccountResult) -> dict[str, Any]:
@@ -202,14 +237,10 @@ def _probe_account_line(account: AccountResult) -> str:
 # ---- accounts (`account get`, `account list`) --------------------------------------------------
 
 
-def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -> str:
+def _account_text(raw: Mapping[str, Any], *, primary: bool = False) -> str:
     from halcfg.config import view  # the accounts' renderers only: validate's path stays lean
 
     data = view.masked(raw)
-    if fmt == "json":
-        return json.dumps(data, indent=2)
-    if fmt == "yaml":
-        return _yaml(data)
     lines = [f"account {printable(str(data.get('name')))}" + (" (primary)" if primary else "")]
     data.setdefault("address", f"{view.DEFAULT_ADDRESS} (default)")
     data.setdefault("registryType", f"{view.registry_type(raw)} (from the address)")
@@ -217,20 +248,40 @@ def render_account(raw: Mapping[str, Any], fmt: str, *, primary: bool = False) -
     return "\n".join(lines)
 
 
-def render_list(listing: Listing, fmt: str) -> str:
+def _account_json(raw: Mapping[str, Any], *, primary: bool = False) -> str:
+    from halcfg.config import view
+
+    return json.dumps(view.masked(raw), indent=2)
+
+
+def _account_yaml(raw: Mapping[str, Any], *, primary: bool = False) -> str:
+    from halcfg.config import view
+
+    return _yaml(view.masked(raw))
+
+
+def _list_json(listing: Listing) -> str:
+    from halcfg.config import view
+
+    return json.dumps([view.masked(a) for a in listing.accounts], indent=2)
+
+
+def _list_yaml(listing: Listing) -> str:
+    from halcfg.config import view
+
+    return _yaml([view.masked(a) for a in listing.accounts]) if listing.accounts else "[]"
+
+
+def _list_text(listing: Listing) -> str:
     from halcfg.config import view
 
     accounts = listing.accounts
-    if fmt == "json":
-        return json.dumps([view.masked(a) for a in accounts], indent=2)
-    if fmt == "yaml":
-        return _yaml([view.masked(a) for a in accounts]) if accounts else "[]"
     head = [] if listing.enabled else [f"Provider docker-registry is disabled: Spinnaker ignores these accounts "
                                        f"(turn it on with `{view.ENABLE}`)."]
     if not accounts:
         return "\n".join([*head, f"No accounts in {listing.path}; add one with `halcfg account add`."])
     primary = listing.primary
-    rows = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
+    rows: list[tuple[str, ...]] = [("NAME", "ADDRESS", "TYPE", "CREDENTIAL")]
     for raw in accounts:
         name = str(raw.get("name"))
         row = (name + (" *" if name == primary else ""), hide_userinfo(str(raw.get("address", view.DEFAULT_ADDRESS))),
@@ -263,9 +314,12 @@ def _yaml(data: Any) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
     return textwrap.dedent(out.getvalue()).rstrip("\n")  # a top-level list starts at column 0
-def render_import(result: ImportResult) -> str:
+
+
+def _import_text(outcome: StageResult[ImportRun]) -> str:
     """What `halcfg import` did (or, with --dry-run, would do): one line per account, the notes,
     the check's findings, the secret files written and the diff; control characters escaped."""
+    result = outcome.payload
     would = "would " if result.dry_run else ""
     marks = {"add": "+", "replace": "~", "conflict": "!"}
     lines = [printable(f"{'Dry run: ' if result.dry_run else ''}{result.source} {result.file} → {result.config}")]
@@ -277,8 +331,8 @@ def render_import(result: ImportResult) -> str:
         lines.append("no docker-registry accounts found")
     if result.notes:
         lines.append(render_text(result.notes))
-    if result.findings:
-        lines.append(render_text(result.findings))
+    if outcome.findings:
+        lines.append(render_text(outcome.findings))
     files = [ref for item in result.accounts for ref in item.secret_files]
     if result.refused:
         lines.append("Not saved: the result would not pass the check above; nothing was written.")
@@ -294,3 +348,54 @@ def render_import(result: ImportResult) -> str:
         lines.append(f"Imported {done} account{'s' * (done != 1)} into {result.config}."
                      if result.written else "Nothing to change.")
     return "\n".join(lines)
+
+
+def _render_text(result: StageResult[Rendered], *, path: Path, out: str | None) -> str:
+    """What `halcfg render` wrote, removed or found stale, its findings and a summary (the files
+    themselves go to stdout on their own)."""
+    rendered = result.payload
+    lines = [f"wrote {_joined(out, name)}" for name in rendered.written]
+    lines += [f"removed {_joined(out, name)}" for name in rendered.removed]
+    unchanged = len(rendered.files) - len(rendered.written)
+    if out not in (None, "-") and not rendered.checked and unchanged:
+        lines.append(f"{unchanged} file(s) unchanged in {out}")
+    if rendered.checked:
+        lines.append(f"{len(rendered.stale)} stale file(s) in {out}" if rendered.stale else f"{out} is up to date")
+    if result.findings:
+        lines.append(render_text(result.findings))
+    lines.append(f"{path}: {summary(result.findings)}")
+    return "\n".join(lines)
+
+
+def _joined(folder: str | None, name: str) -> str:
+    """`out/name`, with one slash however --out was spelt (`out/`, `/`)."""
+    return f"{(folder or '').rstrip('/')}/{name}"
+
+
+# kind of result -> format -> reporter. Every reporter of a kind takes the same arguments.
+REPORTERS: dict[str, dict[str, Callable[..., str]]] = {
+    "validate": {"text": _validate_text, "json": _validate_json},
+    "probe": {"text": _probe_text, "json": _probe_json},
+    "match": {"text": _matches_text, "json": _matches_json},
+    "account": {"text": _account_text, "json": _account_json, "yaml": _account_yaml},
+    "accounts": {"text": _list_text, "json": _list_json, "yaml": _list_yaml},
+    "render": {"text": _render_text},
+    "import": {"text": _import_text},
+}
+
+
+def formats(kind: str) -> tuple[str, ...]:
+    """The --format values `kind` offers, for help texts."""
+    return tuple(REPORTERS[kind])
+
+
+def reporter(kind: str, fmt: str) -> Callable[..., str]:
+    """The reporter of `kind` called `fmt`; else the one usage error every command gives."""
+    table = REPORTERS[kind]
+    if fmt not in table:
+        from difflib import get_close_matches
+
+        close = get_close_matches(fmt, list(table), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"--format must be one of {', '.join(table)}, not {fmt!r}{hint}")
+    return table[fmt]

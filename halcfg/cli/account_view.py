@@ -7,12 +7,10 @@ large file. The typer app lists them and forwards here, so there is one definiti
 
 from __future__ import annotations
 
-import sys
-
 from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_OK, EXIT_USAGE
+from halcfg.findings import EXIT_OK
 
 HELP = {
     "get": "Show one account as written; passwords are masked.",
@@ -36,15 +34,13 @@ def main(argv: list[str]) -> int:
     from halcfg.config import view
 
     try:
-        fmt = report.check_format(options.format, view.FORMATS)
-        listing = view.read_listing(config_path(options.config))
         if command == "get":
-            text = report.render_account(listing.account(options.name), fmt,
-                                         primary=options.name == listing.primary)
+            show = report.reporter("account", options.format)
+            listing = view.read_listing(config_path(options.config))
+            text = show(listing.account(options.name), primary=options.name == listing.primary)
         else:
-            text = report.render_list(listing, fmt)
+            text = report.reporter("accounts", options.format)(view.read_listing(config_path(options.config)))
     except UsageError as error:
-        print(f"halcfg: error: {report.printable(str(error))}", file=sys.stderr)
-        return EXIT_USAGE
+        return report.error(error)
     print(text)
     return EXIT_OK

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from typing import Any
 
 import typer
@@ -21,7 +20,6 @@ import typer
 from halcfg import __version__
 from halcfg.cli.options import Group
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_USAGE
 
 # name -> (module under halcfg.cli, the description `halcfg --help` lists)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -104,10 +102,9 @@ def _root(
 
 def fail(message: str) -> int:
     """One line on stderr, exit 2: the shape of every usage or I/O error (control characters escaped)."""
-    from halcfg.report import printable
+    from halcfg.report import error
 
-    print(f"halcfg: error: {printable(message)}", file=sys.stderr)
-    return EXIT_USAGE
+    return error(message)
 
 
 def run(args: list[str]) -> int:

@@ -32,11 +32,10 @@ def import_(
     """Import registry accounts into the accounts file, keeping its comments; secrets go to
     0600 files under secrets/, never inline."""
     from halcfg.config.path import config_path
-    from halcfg.findings import EXIT_FINDINGS, exit_code
     from halcfg.importers.run import run_import
-    from halcfg.report import render_import
+    from halcfg.report import reporter
 
     result = run_import(config_path(config), source, file, deployment=deployment, overwrite=overwrite,
                         dry_run=dry_run)
-    typer.echo(render_import(result))
-    raise typer.Exit(EXIT_FINDINGS if result.refused else exit_code(result.findings))
+    typer.echo(reporter("import", "text")(result))
+    raise typer.Exit(result.exit_code)

@@ -23,14 +23,11 @@ def register(app: typer.Typer) -> None:
         path prefix, every match tried, most specific first) or docker (the config.json key it
         looks up: https://index.docker.io/v1/ for Docker Hub, else the image's host as written)."""
         from halcfg import report
-        from halcfg.findings import exit_code
         from halcfg.match.run import POLICIES, match_file
 
         if policy not in POLICIES:
             raise typer.BadParameter(f"must be one of {', '.join(POLICIES)}", param_hint="--policy")
-        report.check_format(fmt, ("text", "json"))
+        show = report.reporter("match", fmt)
         result = match_file(config_path(config), images, policy)
-        typer.echo(report.render_matches(result.matches, fmt))
-        if fmt == "text" and result.findings:
-            typer.echo(report.render_text(result.findings))
-        raise typer.Exit(exit_code(result.findings))
+        typer.echo(show(result))
+        raise typer.Exit(result.exit_code)

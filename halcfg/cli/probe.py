@@ -11,7 +11,6 @@ import typer
 
 from halcfg.cli.options import ConfigOption
 from halcfg.config.path import config_path
-from halcfg.findings import exit_code
 from halcfg.probe.run import DEFAULT_CONCURRENCY
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
@@ -35,9 +34,9 @@ def register(app: typer.Typer) -> None:
         """Check each account against its registry's v2 API: reachable, credentials accepted (and
         when they expire), catalog readable, repositories known and tagged, newest tags pullable."""
         from halcfg.errors import UsageError
-        from halcfg.report import check_format
+        from halcfg.report import reporter
 
-        check_format(fmt, ("text", "json"))
+        reporter("probe", fmt)  # a bad --format fails before anything is probed
         if no_pull_check and pull_check not in (None, 0):
             raise UsageError("--pull-check and --no-pull-check contradict each other; give one")
         limit = 0 if no_pull_check else pull_check
@@ -57,9 +56,8 @@ def run(path: Path, names: list[str], fmt: str, concurrency: int, timeout: float
     finally:
         if progress is not None:
             progress.clear()
-    code = exit_code(result.findings, strict)
-    typer.echo(report.render_probe(result, fmt, code, color=report.color_wanted(sys.stdout)))
-    return code
+    typer.echo(report.reporter("probe", fmt)(result, color=report.color_wanted(sys.stdout)))
+    return result.exit_code
 
 
 class _ProgressLine:

@@ -12,7 +12,6 @@ from pathlib import Path
 from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_USAGE
 
 HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the
 kubelet and docker read. Without --out, shows them with secrets masked; --out DIR writes
@@ -66,13 +65,10 @@ def main(argv: list[str]) -> int:
             operator_validation=not args.no_operator_validation, k8s_secrets=args.k8s_secrets,
         )
         return run(config_path(args.config), options, args.out, args.check, args.template_dir)
-    except UsageError as error:
-        print(f"halcfg: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:
-        print(f"halcfg: error: {error.filename or ''}: {error.strerror or error}".replace("error: : ", "error: "),
-              file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, OSError) as error:
+        from halcfg import report
+
+        return report.error(error)
 
 
 def _labels(pairs: list[str]) -> tuple[tuple[str, str], ...]:
@@ -91,20 +87,11 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
 
     result = render(path, options, out, check, template_dir)  # type: ignore[arg-type]
     # When stdout carries the files, the report goes to stderr so a pipe gets the files alone.
-    report_stream = sys.stderr if (out is None or out == STDOUT) and not result.checked else sys.stdout
-    if result.text:
-        sys.stdout.write(result.text)
+    report_stream = sys.stderr if (out is None or out == STDOUT) and not result.payload.checked else sys.stdout
+    if result.payload.text:
+        sys.stdout.write(result.payload.text)
         sys.stdout.flush()
-    lines = [f"wrote {out}/{name}" for name in result.written] + [f"removed {out}/{n}" for n in result.removed]
-    unchanged = len(result.files) - len(result.written)
-    if out not in (None, STDOUT) and not result.checked and unchanged:
-        lines.append(f"{unchanged} file(s) unchanged in {out}")
-    if result.checked:
-        lines.append(f"{len(result.stale)} stale file(s) in {out}" if result.stale else f"{out} is up to date")
-    if result.findings:
-        lines.append(report.render_text(result.findings))
-    lines.append(f"{path}: {report.summary(result.findings)}")
-    print("\n".join(lines), file=report_stream)
+    print(report.reporter("render", "text")(result, path=path, out=out), file=report_stream)
     return result.exit_code
 
 

@@ -38,6 +38,6 @@ def drone(
         code = serve(options)
     except InvalidAccounts as error:
         typer.echo(report.render_text(error.findings), err=True)
-        typer.echo(f"halcfg: error: {error}", err=True)
+        report.error(error)
         code = EXIT_FINDINGS
     raise typer.Exit(code)

@@ -13,7 +13,7 @@ from pathlib import Path
 from halcfg.cli import argparse_help
 from halcfg.config.path import config_path
 from halcfg.errors import LoadError, UsageError
-from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
+from halcfg.findings import EXIT_OK
 
 HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
 
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE", help="the accounts file, when no FILE is given")
     parser.add_argument("--format", default="text", help="report format: text or json")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
+    parser.add_argument("--require-secrets", action="store_true",
+                        help="password, key and CA files must be on this machine (default: a missing one is "
+                             "reported as info, for clones without the git-ignored secrets/)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
     return parser
 
@@ -36,33 +39,27 @@ def main(argv: list[str]) -> int:
     from halcfg import report
 
     try:
-        report.check_format(options.format, report.FORMATS)
+        show = report.reporter("validate", options.format)
     except UsageError as error:
-        print(f"halcfg: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    from halcfg.config.check import check_file
+        return report.error(error)
+    from halcfg.config.opener import VALIDATE, open_accounts, with_flags
 
+    policy = with_flags(VALIDATE, strict=options.strict, secrets=options.require_secrets)
     files = options.files or [config_path(options.config)]
-    findings: list[Finding] = []
+    checked = []
     worst = EXIT_OK
-    text_out = options.format == "text"
-    color = text_out and report.color_wanted(sys.stdout)
     for path in files:
         try:
-            found = check_file(path, options.strict)
+            result = open_accounts(path, policy)
         except LoadError as error:
-            print(f"halcfg: error: {report.printable(str(error))}", file=sys.stderr)
-            worst = EXIT_USAGE
+            worst = report.error(error)
             continue
-        findings += found
-        worst = max(worst, exit_code(found, options.strict))
-        if text_out:
-            if found:
-                print(report.render_text(found, color=color))
-            if not options.quiet:
-                print(report.printable(f"{path}: {report.summary(found)}"))
-    if not text_out:
-        print(report.render_json(findings, files=[str(p) for p in files], exit_code=worst))
+        checked.append((path, result.findings))
+        worst = max(worst, result.exit_code)
+        del result  # the document: only its findings are reported
+    text = show(checked, worst, files=files, quiet=options.quiet, color=report.color_wanted(sys.stdout))
+    if text:
+        print(text)
     return worst
 
 

@@ -1,8 +1,9 @@
 """Semantic rules the schema cannot say: uniqueness, exclusive fields, files that must exist.
 
-Each rule takes the typed Config and yields findings located by JSON path; the validation
-stage turns paths into `file:line:col`. Rules only see accounts the schema accepted, so they
-can trust types.
+Each rule takes the typed Config and the opener's policy (strict or not, secrets required or
+not) and yields findings located by JSON path; the check turns paths into `file:line:col`.
+A rule sees an account only when the schema accepted every key the rule reads (RULES says
+which), so rules can trust types, and the other rules still run on that account.
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from __future__ import annotations
 import re
 import shlex
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from halcfg.config.fields import PASSWORD_SOURCES
 from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, PROVIDER, Account, Config, resolve_path
 from halcfg.config.references import is_secret_reference
 from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Finding, Location, Severity
 from halcfg.registry.hosts import AddressError, CredentialsInAddress, ecr_parts, registry_key
 
-Rule = Callable[[Config, bool], Iterator[Finding]]
+if TYPE_CHECKING:
+    from halcfg.config.opener import Policy
+
+Rule = Callable[[Config, "Policy"], Iterator[Finding]]
 
 NO_CATALOG = {"dockerhub": "Docker Hub", "ghcr": "GHCR"}
 ECR_MAX_PAGE = 1000
@@ -34,7 +41,7 @@ def _finding(severity: Severity, code: str, account: Account, key: str | None, m
     return Finding(severity, code, f"account {account.name!r}: {message}", fix, _at(account, key))
 
 
-def unique_names(config: Config, strict: bool) -> Iterator[Finding]:
+def unique_names(config: Config, policy: Policy) -> Iterator[Finding]:
     first: dict[str, Account] = {}
     for account in config.accounts:
         if account.name in first:
@@ -47,7 +54,7 @@ def unique_names(config: Config, strict: bool) -> Iterator[Finding]:
             first[account.name] = account
 
 
-def primary_account(config: Config, strict: bool) -> Iterator[Finding]:
+def primary_account(config: Config, policy: Policy) -> Iterator[Finding]:
     if config.primary_account and config.primary_account not in config.names:
         names = ", ".join(config.names) or "none yet"
         yield Finding(
@@ -58,7 +65,7 @@ def primary_account(config: Config, strict: bool) -> Iterator[Finding]:
         )
 
 
-def provider_enabled(config: Config, strict: bool) -> Iterator[Finding]:
+def provider_enabled(config: Config, policy: Policy) -> Iterator[Finding]:
     if config.enabled is False and config.names:
         yield Finding(
             Severity.INFO, "provider-disabled",
@@ -69,7 +76,7 @@ def provider_enabled(config: Config, strict: bool) -> Iterator[Finding]:
         )
 
 
-def password_sources(config: Config, strict: bool) -> Iterator[Finding]:
+def password_sources(config: Config, policy: Policy) -> Iterator[Finding]:
     for account in config.accounts:
         sources = account.password_sources
         if len(sources) > 1:
@@ -99,18 +106,18 @@ def password_sources(config: Config, strict: bool) -> Iterator[Finding]:
             )
 
 
-def inline_password(config: Config, strict: bool) -> Iterator[Finding]:
+def inline_password(config: Config, policy: Policy) -> Iterator[Finding]:
     for account in config.accounts:
         if account.password is not None and not is_secret_reference(account.password):
             yield _finding(
-                Severity.ERROR if strict else Severity.WARNING, "plaintext-secret", account, "password",
+                Severity.ERROR if policy.strict else Severity.WARNING, "plaintext-secret", account, "password",
                 "password is a plaintext secret in this file",
                 "move it to a file with `halcfg account edit NAME --password` "
                 "(stored 0600 under secrets/), or use passwordCommand or passwordEnv",
             )
 
 
-def secret_references(config: Config, strict: bool) -> Iterator[Finding]:
+def secret_references(config: Config, policy: Policy) -> Iterator[Finding]:
     """kork references checked as kork parses them (config/references.py), and those halcfg
     cannot resolve named with what to do; s3 and secrets-manager ones are resolved where used."""
     from halcfg.config import references as kork
@@ -141,7 +148,7 @@ def secret_references(config: Config, strict: bool) -> Iterator[Finding]:
                 )
 
 
-def repositories(config: Config, strict: bool) -> Iterator[Finding]:
+def repositories(config: Config, policy: Policy) -> Iterator[Finding]:
     for account in config.accounts:
         if account.repositories and account.repositories_regex is not None:
             yield _finding(
@@ -169,7 +176,7 @@ def repositories(config: Config, strict: bool) -> Iterator[Finding]:
             )
 
 
-def addresses(config: Config, strict: bool) -> Iterator[Finding]:
+def addresses(config: Config, policy: Policy) -> Iterator[Finding]:
     hosts: dict[str, Account] = {}
     for account in config.accounts:
         try:
@@ -231,7 +238,7 @@ def _ecr(account: Account, host: str) -> Iterator[Finding]:
         )
 
 
-def ecr_keys(config: Config, strict: bool) -> Iterator[Finding]:
+def ecr_keys(config: Config, policy: Policy) -> Iterator[Finding]:
     for account in config.accounts:
         ecr = account.ecr
         if ecr is None:
@@ -257,14 +264,14 @@ CA_FILE_MAX = 1024 * 1024  # Debian's whole CA bundle is ~220 KB
 _Read = tuple[bytes, int] | OSError  # (content, st_mode) or why it could not be read
 
 
-def files(config: Config, strict: bool) -> Iterator[Finding]:
+def files(config: Config, policy: Policy) -> Iterator[Finding]:
     reads: dict[Path, _Read] = {}  # accounts often share a file: read each once
     folders: set[Path] = set()  # secret folders already warned about
     for account in config.accounts:
         if account.password_file and not is_secret_reference(account.password_file):
-            yield from _file(config, account, "passwordFile", account.password_file, True, reads, folders)
+            yield from _file(config, policy, account, "passwordFile", account.password_file, True, reads, folders)
         if account.ca_cert_file:
-            yield from _file(config, account, "caCertFile", account.ca_cert_file, False, reads, folders)
+            yield from _file(config, policy, account, "caCertFile", account.ca_cert_file, False, reads, folders)
             if account.insecure_registry:
                 yield _finding(
                     Severity.WARNING, "ca-cert-ignored", account, "caCertFile",
@@ -273,10 +280,10 @@ def files(config: Config, strict: bool) -> Iterator[Finding]:
                 )
         if account.ecr and account.ecr.secret_access_key_file:
             key_file = account.ecr.secret_access_key_file
-            yield from _file(config, account, "ecr.secretAccessKeyFile", key_file, True, reads, folders)
+            yield from _file(config, policy, account, "ecr.secretAccessKeyFile", key_file, True, reads, folders)
 
 
-def required_group_membership(config: Config, strict: bool) -> Iterator[Finding]:
+def required_group_membership(config: Config, policy: Policy) -> Iterator[Finding]:
     """Halyard's AccountValidator.validate warns on a non-empty requiredGroupMembership (halyard-config
     .../validate/v1/providers/AccountValidator.java), and current clouddriver no longer reads it:
     only `permissions` restrict an account (FORMATS.md §1.2), so it would be open to everyone."""
@@ -307,8 +314,8 @@ def _read(path: Path, limit: int, reads: dict[Path, _Read]) -> tuple[bytes, int]
 
 
 def _file(
-    config: Config, account: Account, key: str, value: str, secret: bool, reads: dict[Path, _Read],
-    folders: set[Path],
+    config: Config, policy: Policy, account: Account, key: str, value: str, secret: bool,
+    reads: dict[Path, _Read], folders: set[Path],
 ) -> Iterator[Finding]:
     from halcfg.files import regular
 
@@ -316,9 +323,7 @@ def _file(
     try:
         content, mode = _read(path, SECRET_FILE_MAX if secret else CA_FILE_MAX, reads)
     except FileNotFoundError:
-        yield _finding(
-            Severity.ERROR, "file-missing", account, key, f"{key} {value!r} does not exist ({path})", MISSING_FILE_FIX,
-        )
+        yield _missing(policy, account, key, value, path)
         return
     except (regular.NotRegularFile, regular.FileTooLarge) as error:
         what = "the password or key" if secret else "the PEM certificates"
@@ -356,6 +361,25 @@ def _file(
         )
 
 
+FILE_MISSING = "file-missing"  # the stage needs the file here (--require-secrets, probe, render, the servers)
+FILE_ABSENT = "file-absent"  # validate on a clone without the git-ignored secrets, or away from the deploy host
+
+
+def _missing(policy: Policy, account: Account, key: str, value: str, path: Path) -> Finding:
+    """A file the account names is not on this machine. Where credentials are used (or with
+    --require-secrets) that is an error; validate alone says so and passes, since a fresh clone
+    has no git-ignored secrets/ and a deploy host's paths exist on the deploy host only. The CA
+    file counts too: it is read where the credentials are, and often sits beside them."""
+    if policy.secrets:
+        return _finding(Severity.ERROR, FILE_MISSING, account, key, f"{key} {value!r} does not exist ({path})",
+                        MISSING_FILE_FIX)
+    return _finding(
+        Severity.INFO, FILE_ABSENT, account, key,
+        f"{key} {value!r} is not on this machine ({path}); fine where it is git-ignored or lives on the deploy host",
+        f"{MISSING_FILE_FIX}; `halcfg validate --require-secrets` makes this an error, as probe and render do",
+    )
+
+
 def _open_to_others(account: Account, key: str, what: str, path: Path, mode: int, wanted: int) -> Iterator[Finding]:
     """ssh's rule for keys: a secret that group or others can read (or replace) is a warning."""
     if mode & 0o077:
@@ -378,11 +402,37 @@ def strip_whitespace_fix(path: Path) -> str:
     return f"python3 -c {shlex.quote(script)} {shlex.quote(str(path))}"
 
 
-RULES: tuple[Rule, ...] = (
-    provider_enabled, unique_names, primary_account, password_sources, inline_password, secret_references,
-    repositories, addresses, ecr_keys, files, required_group_membership,
+# Each rule with the account keys it reads (`ecr`: the block is there; `ecr.region`: a key in it):
+# an account whose value the schema rejected at one of them is left out of that rule, and the
+# other rules still see the account (one pass). A rejected block rejects every key in it.
+RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
+    (provider_enabled, frozenset()),
+    (unique_names, frozenset({"name"})),
+    (primary_account, frozenset()),
+    (password_sources, frozenset({*PASSWORD_SOURCES, "username"})),
+    (inline_password, frozenset({"password"})),
+    (secret_references, frozenset({"password", "passwordFile"})),
+    (repositories, frozenset({"repositories", "repositoriesRegex", "registryType", "address"})),
+    (addresses, frozenset({"address", "plainHttp", "registryType", "ecr", "ecr.region", "ecr.registryId",
+                           "paginateSize"})),
+    (ecr_keys, frozenset({"ecr", "ecr.accessKeyId", "ecr.secretAccessKeyFile", "ecr.secretAccessKeyEnv"})),
+    (files, frozenset({"passwordFile", "caCertFile", "insecureRegistry", "ecr", "ecr.secretAccessKeyFile"})),
+    (required_group_membership, frozenset({"requiredGroupMembership", "permissions"})),
 )
 
 
-def check(config: Config, strict: bool = False) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(config, strict)]
+def check(config: Config, policy: Policy, rejected: Mapping[int, set[str]] | None = None) -> list[Finding]:
+    """Every rule's findings; `rejected` maps an account's index to the keys the schema rejected."""
+    found: list[Finding] = []
+    for rule, reads in RULES:
+        scoped = config
+        if rejected:
+            accounts = tuple(a for a in config.accounts if not _reads_rejected(reads, rejected.get(a.index)))
+            scoped = replace(config, accounts=accounts) if len(accounts) < len(config.accounts) else config
+        found += rule(scoped, policy)
+    return found
+
+
+def _reads_rejected(reads: frozenset[str], rejected: set[str] | None) -> bool:
+    """Whether a rule reading `reads` reads a key in `rejected` (a rejected `ecr` covers `ecr.region`)."""
+    return any(key == "*" or key == read or read.startswith(key + ".") for key in rejected or () for read in reads)

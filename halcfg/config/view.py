@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import BY_KEY, PASSWORD_SOURCES
-from halcfg.config.load import load
 from halcfg.config.model import PROVIDER, Account, unknown_account
+from halcfg.config.opener import RAW, open_accounts
 from halcfg.credentials.redact import MASK, hide_userinfo
 from halcfg.errors import UsageError
 
-FORMATS = ("text", "json", "yaml")
 ENABLE = "halcfg provider docker-registry enable"
 DEFAULT_ADDRESS = BY_KEY["address"].default
 _URL_KEYS = frozenset({"address", "endpointUrl"})  # shown without `user:password@`
@@ -80,8 +79,9 @@ class Listing:
 
 
 def read_listing(path: Path) -> Listing:
-    """The accounts straight from the file (one parse, no schema): a broken file still lists."""
-    data: Any = load(path).data
+    """The accounts straight from the file (the opener's RAW policy: one parse, no schema), so a
+    broken file still lists."""
+    data: Any = open_accounts(path, RAW).payload.document.data
     for key in PROVIDER:
         data = data.get(key) if isinstance(data, dict) else None
     data = data if isinstance(data, dict) else {}

@@ -82,10 +82,14 @@ class Document:
 
 
 def load(path: Path) -> Document:
-    text = loader.read_text(path)
+    """The accounts file as the editor reads it: the opener's RAW policy, so that a file the
+    schema rejects can still be edited (the edit's result is what gets checked)."""
+    from halcfg.config.opener import RAW, open_accounts
+
+    opened = open_accounts(path, RAW).payload
     with path.open("rb") as stream:
         bom = stream.read(3) == b"\xef\xbb\xbf"
-    return parse(text, path, bom=bom)
+    return _mapping(opened.document, opened.text, bom)
 
 
 def new(path: Path) -> Document:
@@ -95,11 +99,14 @@ def new(path: Path) -> Document:
 
 def parse(text: str, path: Path, *, bom: bool = False) -> Document:
     """The document in `text`; LoadError with `file:line:col` when it is not a YAML mapping."""
-    parsed = loader.parse(text, path)  # the strict reader: positions, tags, alias bombs, duplicates
+    return _mapping(loader.parse(text, path), text, bom)  # the strict reader: positions, tags, alias bombs, duplicates
+
+
+def _mapping(parsed: loader.Document, text: str, bom: bool) -> Document:
     if not isinstance(parsed.data, dict):
-        raise LoadError(f"{path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
+        raise LoadError(f"{parsed.path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
                         "see `halcfg init`")
-    return Document(path, text, parsed, bom)
+    return Document(parsed.path, text, parsed, bom)
 
 
 # ---- finding things ---------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from halcfg.config import load as loader
-from halcfg.config.check import check_document, place
+from halcfg.config.check import place
 from halcfg.config.model import Config
+from halcfg.config.opener import EDITED, open_accounts, with_flags
+from halcfg.config.rules import FILE_ABSENT, FILE_MISSING
 from halcfg.edit import document, secretfiles
 from halcfg.edit.document import Document
 from halcfg.errors import UsageError
@@ -86,11 +88,12 @@ def edit(
             pending = doc.secret_files
             if same_text and not (stored and stored.changed) and not pending:
                 return Result(detail, [], written=False, refused=False)
-            checked = loader.parse(text, path)  # the edited text, parsed once for the check and the probe
-            config, findings = check_document(checked)
-            findings = [f for f in findings if not _pending_file(f, checked, pending)]
+            # the edited text, parsed once for the check and the probe; an edit that probes needs the secrets here
+            opened = open_accounts(path, with_flags(EDITED, secrets=probe), text=text)
+            checked, config = opened.payload.document, opened.payload.config
+            findings = [f for f in opened.findings if not _pending_file(f, checked, pending)]
             probed = probe and not _errors(findings) and config is not None
-            if probed:
+            if probed and config is not None:
                 findings += _probe(config, checked, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
             if any(map(blocking, findings)) if blocking else _errors(findings):
@@ -160,7 +163,7 @@ def _remove_unused(base_dir: Path, own_before: set[str], accounts_after: Iterabl
 
 def _pending_file(finding: Finding, checked: loader.Document, pending: dict[str, tuple[str, bool]]) -> bool:
     """A finding that a secret file is missing when it is one this edit is about to write."""
-    if "missing" not in finding.code or not finding.location.path:
+    if finding.code not in (FILE_MISSING, FILE_ABSENT) or not finding.location.path:
         return False
     node: Any = checked.data
     for part in finding.location.path:
@@ -184,9 +187,11 @@ def _errors(findings: list[Finding]) -> bool:
 
 
 def _worth_showing(finding: Finding, touched: Collection[str]) -> bool:
-    if finding.severity >= Severity.ERROR:
+    """Errors; warnings about the file or the accounts touched; and anything about those, such as
+    a password file that is not on this machine (saved with --no-validate: the check says so)."""
+    if finding.severity >= Severity.ERROR or finding.location.account in touched:
         return True
-    return finding.severity >= Severity.WARNING and finding.location.account in (*touched, None)
+    return finding.severity >= Severity.WARNING and finding.location.account is None
 
 
 def _probe(config: Config, checked: loader.Document, names: Collection[str], timeout: float | None,

@@ -17,14 +17,14 @@ from halcfg.edit import document, secretfiles
 from halcfg.edit import transaction as editing
 from halcfg.edit.document import AccountChange, Document
 from halcfg.errors import UsageError
-from halcfg.findings import Finding, Location, Severity
+from halcfg.findings import Finding, Location, Severity, StageResult
 from halcfg.importers import names
 from halcfg.importers.source import Candidate, Found
 from halcfg.importers.sources import SOURCES
 from halcfg.registry.hosts import AddressError, parse_address, registry_key
 
 DEFAULT_ADDRESS = "gcr.io"  # Halyard's default, and the model's
-CARRIED_FILES = ("file-missing", "file-unreadable")  # findings about a path copied from the source
+CARRIED_FILES = ("file-unreadable",)  # a path copied from the source (one not here at all is only INFO)
 
 
 @dataclass
@@ -40,14 +40,16 @@ class Imported:
 
 
 @dataclass
-class ImportResult:
+class ImportRun:
+    """The import stage's payload; its StageResult's findings are the check of the accounts file
+    as it would be."""
+
     source: str
     file: Path
     config: Path
     dry_run: bool
     accounts: list[Imported]
     notes: list[Finding]  # from reading the source: what was skipped or kept, and why
-    findings: list[Finding]  # from checking the accounts file as it would be
     written: bool
     refused: bool
     diff: str = ""  # dry run: the accounts file's change
@@ -56,7 +58,7 @@ class ImportResult:
 def run_import(
     config: Path, source: str, file: Path, *, deployment: str | None = None, overwrite: bool = False,
     dry_run: bool = False,
-) -> ImportResult:
+) -> StageResult[ImportRun]:
     if source not in SOURCES:
         raise UsageError(f"--from must be one of {', '.join(SOURCES)}, not {source!r}")
     if deployment is not None and source != "halconfig":
@@ -72,13 +74,15 @@ def run_import(
         return text, outcome
 
     result = editing.edit(config, change, create=True, dry_run=dry_run, touched=touched, blocking=_blocking)
-    return ImportResult(source, file, config, dry_run, result.detail, found.notes, result.findings,
-                        result.written, result.refused, redact(result.diff, secrets))
+    run = ImportRun(source, file, config, dry_run, result.detail, found.notes, result.written, result.refused,
+                    redact(result.diff, secrets))
+    return StageResult(run, result.findings, failed=result.refused)
 
 
 def _blocking(finding: Finding) -> bool:
-    """Errors refuse the import, except a file the source names that is not here (yet): Halyard's
-    paths are on the Halyard host. The file is written, and the error reported."""
+    """Errors refuse the import, except a file the source names that cannot be read here: it is
+    written, and the error reported. (One that is not here at all, as Halyard's paths on the
+    Halyard host, is only INFO: the import does not probe, so the opener does not require it.)"""
     return finding.severity >= Severity.ERROR and finding.code not in CARRIED_FILES
 
 
@@ -117,7 +121,8 @@ def _merge(doc: Document, found: Found, overwrite: bool) -> tuple[str, list[Impo
         changes.append(AccountChange(account, target if action == "replace" else None, files))
         outcome.append(Imported(name, address, candidate.location, action, reason, list(files)))
     block = document.provider(doc) or {}
-    primary = final_names.get(found.primary) if not existing and "primaryAccount" not in block else None
+    primary = (final_names.get(found.primary) if found.primary is not None and not existing
+               and "primaryAccount" not in block else None)
     return document.put_accounts(doc, changes, primary), outcome
 
 

@@ -6,11 +6,11 @@ not use says why. Identity comes from registry/hosts; the grammar from match/ref
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.config.model import Account
-from halcfg.findings import Finding, Location, Severity
+from halcfg.findings import Finding, Location, Severity, StageResult
 from halcfg.match import docker, drone, kubelet
 from halcfg.match.reference import Reference, ReferenceError, parse_reference
 from halcfg.registry.hosts import (
@@ -39,13 +39,6 @@ class Match:
                 "reason": self.reason}
 
 
-@dataclass
-class MatchResult:
-    policy: str
-    matches: list[Match] = field(default_factory=list)  # per image; under kubelet one per account tried
-    findings: list[Finding] = field(default_factory=list)
-
-
 def drone_candidates(accounts: Sequence[Account], reference: Reference) -> list[Account]:
     """Accounts whose Drone address the runner matches to `reference`, in file order: the
     order halcfg's extension lists them, so the first is the one the runner uses."""
@@ -60,30 +53,32 @@ def kubelet_candidates(accounts: Sequence[Account], reference: Reference) -> lis
     return [(a, key) for wanted in order for a, key in keyed if key == wanted]
 
 
-def match_file(path: Path, images: Sequence[str], policy: str) -> MatchResult:
-    """`match_images` over the accounts of the file at `path` that pass the offline check's schema.
+def match_file(path: Path, images: Sequence[str], policy: str) -> StageResult[list[Match]]:
+    """`match_images` over the accounts of the file at `path` that pass the schema (the opener's
+    MATCH policy: validate reports the rest).
 
     Raises LoadError when the file cannot be parsed, UsageError when its provider block is unusable."""
-    from halcfg.config.check import check_document
-    from halcfg.config.load import load
+    from halcfg.config.opener import MATCH, open_accounts
     from halcfg.errors import UsageError
 
-    config, _ = check_document(load(path))
+    config = open_accounts(path, MATCH).payload.config
     if config is None:
         raise UsageError(f"{path}: the dockerRegistry provider block is not usable; run halcfg validate")
     return match_images(config.accounts, images, policy)
 
 
-def match_images(accounts: Sequence[Account], images: Sequence[str], policy: str) -> MatchResult:
-    result = MatchResult(policy, findings=list(_unusable(accounts, policy)))
+def match_images(accounts: Sequence[Account], images: Sequence[str], policy: str) -> StageResult[list[Match]]:
+    """Per image, the accounts whose credentials apply under `policy` (under kubelet one row per
+    account tried); an invalid reference is a finding, and so is an account the consumer cannot use."""
+    result: StageResult[list[Match]] = StageResult([], list(_unusable(accounts, policy)))
     for image in images:
         try:
             reference = parse_reference(image, _DIALECT[policy])
         except ReferenceError as error:
-            result.matches.append(_unreadable(accounts, image, error, policy, result.findings))
+            result.payload.append(_unreadable(accounts, image, error, policy, result.findings))
             continue
         found = {"drone": _drone, "kubelet": _kubelet, "docker": _docker}[policy](accounts, image, reference)
-        result.matches += found
+        result.payload += found
     return result
 
 

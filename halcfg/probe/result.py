@@ -1,4 +1,5 @@
-"""What a probe learns: one AccountResult per account, and the ProbeResult of a whole run.
+"""What a probe learns: one AccountResult per account, and the ProbeRun of a whole run, the
+payload of the probe stage's StageResult.
 
 Plain data; report.py renders it as text or JSON.
 """
@@ -33,15 +34,14 @@ class AccountResult:
 
 
 @dataclass
-class ProbeResult:
-    """A probe run: the accounts probed, and every finding (the offline check's ones about the
-    chosen accounts first, then the probe's, each placed at its account in the file)."""
+class ProbeRun:
+    """A probe run: the accounts probed, how long it took, and the file they came from."""
 
     accounts: list[AccountResult]
     duration: float = 0.0
-    offline: list[Finding] = field(default_factory=list)
     path: Path | None = None
 
     @property
     def findings(self) -> list[Finding]:
-        return [*self.offline, *(finding for account in self.accounts for finding in account.findings)]
+        """What the registries said, account by account."""
+        return [finding for account in self.accounts for finding in account.findings]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from halcfg.config.model import Config
 from halcfg.errors import UsageError
 from halcfg.probe.account import AccountProbe
-from halcfg.probe.result import ProbeResult
+from halcfg.probe.result import ProbeRun
 from halcfg.probe.scheduler import Progress, Scheduler
 from halcfg.probe.select import select_accounts
 
@@ -23,7 +23,7 @@ def run_probe(
     timeout: float | None = None,
     progress: Progress | None = None,
     pull_check: int | None = None,
-) -> ProbeResult:
+) -> ProbeRun:
     """Probe the named accounts (all when `names` is empty or None) and return what was found.
 
     `timeout` bounds the whole probe: what has not finished by then is reported as a `timeout`
@@ -50,4 +50,4 @@ def run_probe(
         for probe in probes:
             if probe.session is not None:
                 probe.session.clear()  # idle keep-alive connections; busy ones close when released
-    return ProbeResult([probe.result for probe in probes], time.monotonic() - started, path=config.path)
+    return ProbeRun([probe.result for probe in probes], time.monotonic() - started, path=config.path)

@@ -1,5 +1,6 @@
-"""The render stage's entry: check the accounts file, render the targets, then write, compare or
-show the files. Returns a result; prints nothing."""
+"""The render stage's entry: open the accounts file under the RENDER policy (every rule, the
+secrets here, errors refuse), render the targets, then write, compare or show the files.
+Returns a StageResult; prints nothing."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from halcfg.config.check import check_document, place
-from halcfg.config.load import load
+from halcfg.config.check import place
+from halcfg.config.opener import RENDER, open_accounts
 from halcfg.credentials.redact import redact
 from halcfg.errors import UsageError
-from halcfg.findings import Finding, Severity, exit_code
+from halcfg.findings import StageResult
 from halcfg.render import output
 from halcfg.render.manifest import MANIFEST, Manifest, is_target_name, load_manifest
 from halcfg.render.output import RenderedFile
@@ -27,8 +28,9 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
 
 
 @dataclass
-class RenderResult:
-    findings: list[Finding] = field(default_factory=list)
+class Rendered:
+    """The render stage's payload: the files, and what became of them."""
+
     files: list[RenderedFile] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # relative to --out
     removed: list[str] = field(default_factory=list)
@@ -36,13 +38,9 @@ class RenderResult:
     text: str = ""  # the files (--out - or a masked preview) or the --check diff
     checked: bool = False
 
-    @property
-    def exit_code(self) -> int:
-        return max(exit_code(self.findings), int(bool(self.stale)))
-
 
 def render(path: Path, options: RenderOptions, out: str | None = None, check: bool = False,
-           template_dir: Path | None = None) -> RenderResult:
+           template_dir: Path | None = None) -> StageResult[Rendered]:
     """Render `options.targets` from the accounts file at `path`.
 
     out None: a preview with secrets masked in `text`; "-": the real bytes in `text`; a folder:
@@ -54,9 +52,10 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
     if template_dir is not None and not template_dir.is_dir():
         raise UsageError(f"--template-dir {template_dir}: not a folder")
     manifests = _manifests(_targets(options.targets, folders), folders)
-    document = load(path)
-    config, findings = check_document(document)
-    result = RenderResult(findings=[f for f in findings if f.severity >= Severity.ERROR])
+    opened = open_accounts(path, RENDER)  # errors only: the rest is validate's to say
+    document, config = opened.payload.document, opened.payload.config
+    rendered = Rendered()
+    result = StageResult(rendered, opened.findings)
     if config is None or result.findings:
         return result
     unknown = [name for name in options.accounts if config.account(name) is None]
@@ -74,7 +73,7 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
         module = TARGETS.get(manifest.target)
         if module is not None:
             context.update(module.context(job))
-        result.files += _render_files(engine, manifest, context)
+        rendered.files += _render_files(engine, manifest, context)
         result.findings += job.findings
     result.findings += resolver.findings
     # Targets sharing a shape (spinnaker, halconfig, spinnaker-operator) say the same thing once.
@@ -87,15 +86,16 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
 
     targets = [m.target for m in manifests]
     if out is None:
-        result.text = output.show(result.files, mask)
+        rendered.text = output.show(rendered.files, mask)
     elif out == STDOUT:
-        result.text = output.show(result.files, None)
+        rendered.text = output.show(rendered.files, None)
     elif check:
-        result.checked = True
-        result.stale, result.text = output.check(result.files, Path(out), targets, mask)
+        rendered.checked = True
+        rendered.stale, rendered.text = output.check(rendered.files, Path(out), targets, mask)
     else:
         output.ensure_folder(Path(out))
-        result.written, result.removed = output.write(result.files, Path(out), targets)
+        rendered.written, rendered.removed = output.write(rendered.files, Path(out), targets)
+    result.failed = bool(rendered.stale)
     return result
 
 

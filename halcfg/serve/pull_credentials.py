@@ -25,26 +25,23 @@ class ServeError(Exception):
 
 
 def load_served(path: Path) -> Config:
-    """The accounts file at `path`, refused whole when it breaks the schema: the accounts that
-    survive would be served and a broken account's host sent to an anonymous pull. The rules
-    are not run: what they find about an account shows when its credential is resolved."""
-    from halcfg.config.load import load
-    from halcfg.config.model import build_config
-    from halcfg.config.schema import halcfg_validator
+    """The accounts file at `path` under the opener's HELPERS policy: refused whole when it breaks
+    the schema, since the accounts that survive would be served and a broken account's host sent
+    to an anonymous pull. The rules are not run: what they find about an account shows when its
+    credential is resolved."""
+    from halcfg.config.opener import HELPERS, InvalidAccounts, open_accounts
 
     try:
-        document = load(path)
+        config = open_accounts(path, HELPERS).payload.config
     except LoadError as error:
         raise ServeError(f"accounts file: {error}") from None
-    errors = halcfg_validator()(document.data)
-    if errors:
-        first = errors[0]
-        line, col = document.locate(first.path, key=first.at_key) or (1, 1)
+    except InvalidAccounts as error:
+        first = f"; first: {error.findings[0].location.where()}: {error.findings[0].message}" if error.findings else ""
         raise ServeError(
-            f"accounts file {path} is not valid; first: {path}:{line}:{col}: {first.message} "
-            f"(run `halcfg validate {shlex.quote(str(path))}`)"
-        )
-    return build_config(path, document.data)
+            f"accounts file {path} is not valid{first} (run `halcfg validate {shlex.quote(str(path))}`)"
+        ) from None
+    assert config is not None  # HELPERS refuses a file whose provider block cannot be read
+    return config
 
 
 def pull_credential(account: Account, config: Config, cache: TokenCache) -> Credential:

@@ -158,14 +158,33 @@ def test_refused_edit_leaves_every_byte(example: Path) -> None:
         ["account", "edit", "gcr", "--paginate-size", "0"],
         ["account", "add", "x", "--address", "x.io", "--cache-interval-seconds", "0"],
         ["account", "add", "x", "--address", "not a host"],
-        ["account", "edit", "dockerhub", "--password-file", "secrets/missing.txt"],
     ):
         result = run_cli(*args, "--no-validate", "-c", example)
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert "Not saved" in result.stdout
         assert "Traceback" not in result.stderr
+    # an edit that probes needs the password file here (issue 17.1; saved with --no-validate below)
+    result = run_cli("account", "edit", "dockerhub", "--password-file", "secrets/missing.txt", "-c", example)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Not saved" in result.stdout and "error [file-missing] account 'dockerhub'" in result.stdout
+    assert "probing" not in result.stderr  # refused offline: the registry was not asked
     assert example.read_bytes() == before
     assert example.stat().st_mtime_ns == mtime
+
+
+def test_no_validate_saves_a_password_file_that_lives_elsewhere_and_says_so(example: Path) -> None:
+    """render tells users to give absolute paths; the file may be on the deploy host only."""
+    result = run_cli("account", "edit", "dockerhub", "--password-file", "/srv/deploy/hub.password", "--no-validate",
+                     "-c", example)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert (
+        "info [file-absent] account 'dockerhub': passwordFile '/srv/deploy/hub.password' is not on this machine"
+    ) in result.stdout
+    assert "+ Edited account dockerhub: passwordFile." in result.stdout
+    assert "passwordFile: /srv/deploy/hub.password" in example.read_text()
+    assert run_cli("validate", example).returncode == 0
+    required = run_cli("validate", "--require-secrets", example)
+    assert required.returncode == 1 and "'/srv/deploy/hub.password' does not exist" in required.stdout
 
 
 def test_fifty_concurrent_adds_lose_nothing(tmp_path: Path) -> None:

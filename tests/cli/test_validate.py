@@ -241,6 +241,17 @@ RULE_CASES = [
         id="password-file-trailing-newline",
     ),
     pytest.param(HUB + "  caCertFile: no-ca.pem\n", "", "file-missing", "ERROR", 11, 9, id="ca-cert-missing"),
+    # without --require-secrets, a file that is not on this machine is said, and passes (issue 17.1)
+    pytest.param(
+        HUB.replace("passwordEnv: HUB_TOKEN", "passwordFile: nowhere.txt"), "", "file-absent", "INFO", 10, 9,
+        id="password-file-absent",
+    ),
+    pytest.param(HUB + "  caCertFile: no-ca.pem\n", "", "file-absent", "INFO", 11, 9, id="ca-cert-absent"),
+    pytest.param(
+        "- name: ecr\n  address: 012345678910.dkr.ecr.us-east-1.amazonaws.com\n"
+        "  ecr: {accessKeyId: AKIA0000, secretAccessKeyFile: no-key.txt}\n",
+        "", "file-absent", "INFO", 8, 38, id="ecr-key-file-absent",
+    ),
     pytest.param(
         HUB + "  caCertFile: newline.txt\n  insecureRegistry: true\n",
         "",
@@ -258,7 +269,7 @@ def test_rule(tmp_path: Path, accounts: str, provider: str, code: str, severity:
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "newline.txt").write_text("token\n")
     path = accounts_file(tmp_path, accounts, provider)
-    code_out, found = findings(path)
+    code_out, found = findings(path, *(["--require-secrets"] if code == "file-missing" else []))
     hits = [f for f in found if f["code"] == code]
     assert hits, found
     hit = hits[0]
@@ -271,7 +282,7 @@ def test_rule(tmp_path: Path, accounts: str, provider: str, code: str, severity:
 
 def test_text_report_points_at_file_line_col_and_says_how_to_fix(tmp_path: Path) -> None:
     path = accounts_file(tmp_path, HUB.replace("passwordEnv: HUB_TOKEN", "passwordFile: nowhere.txt"))
-    result = run_cli("validate", path)
+    result = run_cli("validate", "--require-secrets", path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
@@ -465,6 +476,73 @@ def test_rules_still_run_on_accounts_the_schema_accepted(tmp_path: Path) -> None
     codes = {f["code"] for f in found}
     assert {"schema-type", "repositories-exclusive"} <= codes
     assert not any(f["account"] == "hub" and not f["code"].startswith("schema") for f in found)
+
+
+def test_schema_and_rule_findings_come_in_one_pass(tmp_path: Path) -> None:
+    """Issue 17.2: the rules run beside the schema, skipping only the values it rejected. This file
+    once showed its nine schema errors and hid the eight rule findings below them."""
+    path = write(
+        tmp_path,
+        """\
+        version: 1
+        providers:
+          dockerRegistry:
+            primaryAccount: 7
+            accounts:
+              - name: hub
+                address: index.docker.io
+                cacheThreads: two
+                repositories: [library/nginx]
+                repositoriesRegex: x
+                username: bot
+                passwordEnv: HUB
+                passwordCommand: cat hub
+              - name: quay
+                address: quay.io
+                paginateSize: 0
+                username: robot
+                password: hunter2
+                trackDigests: maybe
+              - name: Bad_Name
+                address: 5
+                username: someone
+                ecr: {region: 7, accessKeyId: AKIA}
+              - name: reg
+                address: registry.local:5000
+                clientTimeoutMillis: -1
+                repositoriesRegex: "("
+                passwordFile: nowhere.txt
+                passwrd: typo
+        """,
+    )
+    code, found = findings(path)
+    assert code == 1
+    assert [(f["line"], f["code"], f["account"]) for f in found] == [
+        (4, "schema-type", None),  # primaryAccount: only the primary-account rule cannot run
+        (8, "schema-type", "hub"),
+        (10, "repositories-exclusive", "hub"),
+        (12, "password-sources", "hub"),
+        (16, "schema-minimum", "quay"),
+        (18, "plaintext-secret", "quay"),
+        (19, "schema-type", "quay"),
+        (20, "schema-pattern", "Bad_Name"),  # the name is still a string: findings can name the account
+        (21, "schema-type", "Bad_Name"),  # address: no address, same-registry or no-catalog finding for it
+        (22, "ecr-username", "Bad_Name"),
+        (23, "ecr-keys", "Bad_Name"),  # the keys are read; the rejected region is not (no ecr-region)
+        (23, "schema-type", "Bad_Name"),
+        (26, "schema-minimum", "reg"),
+        (27, "repositories-regex", "reg"),
+        (28, "password-without-username", "reg"),
+        (28, "file-absent", "reg"),
+        (29, "schema-additionalProperties", "reg"),  # an unknown key hides nothing
+    ]
+
+
+def test_an_account_the_schema_cannot_name_gets_schema_findings_only(tmp_path: Path) -> None:
+    path = accounts_file(tmp_path, "- address: quay.io\n  password: hunter2\n- name: 5\n  password: x\n- just text\n")
+    _, found = findings(path)
+    assert [(f["code"], f["line"]) for f in found] == [
+        ("schema-required", 6), ("schema-type", 8), ("schema-type", 10)]
 
 
 def test_yaml_anchors_and_merge_keys_are_understood(tmp_path: Path) -> None:

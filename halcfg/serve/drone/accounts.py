@@ -10,18 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.config.model import Config
+from halcfg.config.opener import DRONE, InvalidAccounts, open_accounts
 from halcfg.errors import UsageError
-from halcfg.findings import Finding, Severity
+from halcfg.findings import Finding
 
 Log = Callable[..., None]  # log(event, **fields)
-
-
-class InvalidAccounts(UsageError):
-    """The accounts file fails the offline check; `findings` say where."""
-
-    def __init__(self, path: Path, findings: list[Finding]) -> None:
-        super().__init__(f"{path}: {len(findings)} error(s); run halcfg validate")
-        self.findings = findings
 
 
 @dataclass(frozen=True)
@@ -34,14 +27,10 @@ class _Stamp:
 
 
 def load_checked(path: Path) -> Config:
-    """The file's Config when it loads and has no finding at ERROR; else LoadError / InvalidAccounts."""
-    from halcfg.config.check import check_document
-    from halcfg.config.load import load
-
-    config, findings = check_document(load(path))
-    errors = [f for f in findings if f.severity >= Severity.ERROR]
-    if config is None or errors:
-        raise InvalidAccounts(path, errors)
+    """The file's Config when it loads and has no finding at ERROR (the opener's DRONE policy);
+    else LoadError / InvalidAccounts."""
+    config = open_accounts(path, DRONE).payload.config
+    assert config is not None  # DRONE refuses a file whose provider block cannot be read
     return config
 
 

@@ -75,10 +75,10 @@ def test_drone_address_of_others_is_bare_host_port() -> None:
 def test_drone_first_match_wins_in_file_order() -> None:
     accounts = [account("other", "quay.io"), account("hub-a", "docker.io"), account("hub-b", "index.docker.io")]
     result = match_images(accounts, ["golang", "quay.io/x/y", "ghcr.io/x"], "drone")
-    assert [(m.image, m.account) for m in result.matches] == [
+    assert [(m.image, m.account) for m in result.payload] == [
         ("golang", "hub-a"), ("quay.io/x/y", "other"), ("ghcr.io/x", None)]
-    assert "under drone hub-a wins" in result.matches[0].reason
-    assert "under kubelet hub-a, hub-b are tried in that order" in result.matches[0].reason
+    assert "under drone hub-a wins" in result.payload[0].reason
+    assert "under kubelet hub-a, hub-b are tried in that order" in result.payload[0].reason
 
 
 def test_every_listed_case_under_both_policies() -> None:
@@ -93,16 +93,16 @@ def test_every_listed_case_under_both_policies() -> None:
         # Under the plugin (render -t kubelet) the Hub key is `docker.io`, never the keyring's
         # `index.docker.io` fallback key, so `localhost/foo` gets nothing (issue 15.11).
         want = expected
-        assert {m.image: m.account for m in result.matches} == want, policy
+        assert {m.image: m.account for m in result.payload} == want, policy
         assert not result.findings
-    names = {m.image: m.name for m in match_images(accounts, CASES, "drone").matches}
+    names = {m.image: m.name for m in match_images(accounts, CASES, "drone").payload}
     assert names[f"golang@{DIGEST}"] == names["golang:1.0"] == "docker.io/library/golang"
 
 
 def test_invalid_reference_is_a_finding() -> None:
     result = match_images([account("hub", "docker.io")], ["library/Golang", "golang"], "kubelet")
     assert [f.code for f in result.findings] == ["invalid-reference"]
-    bad, good = result.matches
+    bad, good = result.payload
     assert (bad.host, bad.name, bad.account) == (None, None, None) and "lowercase" in bad.reason
     assert good.account == "hub"
 
@@ -163,12 +163,12 @@ def test_kubelet_lookup_most_specific_first_and_every_match() -> None:
 def test_kubelet_accounts_tried_in_order() -> None:
     accounts = [account("q", "quay.io"), account("hub", "docker.io"), account("q2", "https://quay.io")]
     result = match_images(accounts, ["quay.io/a/b", "golang"], "kubelet")
-    assert [(m.image, m.account) for m in result.matches] == [("quay.io/a/b", "q"), ("quay.io/a/b", "q2"),
+    assert [(m.image, m.account) for m in result.payload] == [("quay.io/a/b", "q"), ("quay.io/a/b", "q2"),
                                                              ("golang", "hub")]
-    assert result.matches[0].reason.startswith("1 of 2 tried: key quay.io matches quay.io/a/b")
+    assert result.payload[0].reason.startswith("1 of 2 tried: key quay.io matches quay.io/a/b")
     # The plugin's Hub key is docker.io, which matches directly: the index.docker.io fallback of
     # the keyring never comes into play under halcfg's plugin (it did when keys were docker's v1 URL).
-    assert result.matches[2].reason == "key docker.io matches docker.io/library/golang"
+    assert result.payload[2].reason == "key docker.io matches docker.io/library/golang"
 
 
 # -- docker credential helpers -----------------------------------------------------------------

@@ -22,6 +22,9 @@ def drone(
     config: ConfigOption = None,
     command_ttl: Annotated[float, typer.Option(min=0, help="seconds a passwordCommand's output is reused")] = 300.0,
     grace: Annotated[float, typer.Option(min=0, help="seconds SIGTERM waits for requests in flight")] = 30.0,
+    head_timeout: Annotated[
+        float, typer.Option(min=0.1, help="seconds a client may take to send a request head (slowloris)")
+    ] = 10.0,
 ) -> None:
     """A Drone registry extension (DRONE_REGISTRY_PLUGIN_ENDPOINT): verifies each request's
     signature, Date and Digest, and answers the credentials of the accounts whose `drone` block
@@ -33,7 +36,8 @@ def drone(
 
     host, port = parse_listen(listen)
     secret, warning = read_secret(secret_file)
-    options = Options(config_path(config), host, port, secret, warning, command_ttl=command_ttl, grace=grace)
+    options = Options(config_path(config), host, port, secret, warning, command_ttl=command_ttl, grace=grace,
+                      head_timeout=head_timeout)
     try:
         code = serve(options)
     except InvalidAccounts as error:

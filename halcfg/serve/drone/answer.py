@@ -17,8 +17,9 @@ from typing import Any
 from halcfg.config.model import Account
 from halcfg.match.drone import drone_address
 from halcfg.serve.drone.accounts import LiveAccounts
-from halcfg.serve.drone.aesgcm import KEY_BYTES, seal
+from halcfg.serve.drone.aesgcm import seal
 from halcfg.serve.drone.credentials import CredentialCache
+from halcfg.serve.drone.replay import SeenSignatures
 from halcfg.serve.drone.signature import Header, Rejection, verify
 
 MAX_BODY = 1 << 20  # bytes; Drone's requests are a few kilobytes
@@ -36,11 +37,12 @@ class Answer:
 
 class DroneExtension:
     def __init__(self, secret: bytes, accounts: LiveAccounts, credentials: CredentialCache,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, seen: SeenSignatures | None = None) -> None:
         self.secret = secret
         self.accounts = accounts
         self.credentials = credentials
         self.clock = clock
+        self.seen = seen or SeenSignatures()
 
     def answer(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:
         """`path` without the query, `target` with it (what a `(request-target)` signs)."""
@@ -54,10 +56,15 @@ class DroneExtension:
             return _text(405, "use POST", [("Allow", "POST")])
         if len(body) > MAX_BODY:
             return too_large()
+        now = self.clock()
         try:
-            verify(self.secret, method, target, header, body, self.clock())
+            signed = verify(self.secret, method, target, header, body, now)
         except Rejection as rejection:
             return _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+        first = self.seen.admit(signed.signature, signed.sent, now)
+        if not first:
+            reason = "request replayed" if first is False else "too many requests within the Date window"
+            return _text(401 if first is False else 503, reason, log={"reason": reason})
         try:
             request = json.loads(body)
             repo, build = request.get("repo") or {}, request.get("build") or {}
@@ -88,9 +95,6 @@ class DroneExtension:
         body = json.dumps(entries).encode()
         if not encrypt:
             return Answer(200, body, [("Content-Type", JSON)], log)
-        if len(self.secret) < KEY_BYTES:
-            return _text(406, f"aesgcm needs a shared secret of at least {KEY_BYTES} bytes",
-                         log={**log, "reason": "secret too short for aesgcm"})
         return Answer(200, seal(body, self.secret),
                       [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log)
 

@@ -14,13 +14,19 @@ from pathlib import Path
 
 from halcfg.errors import UsageError
 from halcfg.serve.drone.accounts import LiveAccounts
+from halcfg.serve.drone.aesgcm import KEY_BYTES
 from halcfg.serve.drone.answer import DroneExtension
 from halcfg.serve.drone.credentials import DEFAULT_COMMAND_TTL, CredentialCache
 from halcfg.serve.drone.http import DroneApp
 from halcfg.serve.drone.log import JsonLog
+from halcfg.serve.drone.protocol import DEFAULT_HEAD_TIMEOUT, with_head_timeout
 
 SECRET_ENV = "DRONE_SECRET"
 SECRET_FILE_LIMIT = 4096  # bytes: a shared secret is tens of characters
+# drone-go's aesgcm.Key refuses a secret under 32 bytes (plugin/internal/aesgcm/aesgcm.go, Key), and
+# drone-registry-plugin's README makes one with `openssl rand -hex 16`: 32 characters.
+MIN_SECRET_BYTES = KEY_BYTES
+MAKE_SECRET = "(umask 077; openssl rand -hex 32 > drone.secret)"  # the umask makes it 0600
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,14 @@ class Options:
     reload_interval: float = 1.0
     grace: float = 30.0  # seconds SIGTERM waits for requests in flight
     keep_alive: float = 5.0  # seconds an idle connection is kept
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
 
 
 def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
     """The shared secret from --secret-file (a regular file; surrounding whitespace dropped), else
-    $DRONE_SECRET; and a warning when the file is readable by others than its owner."""
+    $DRONE_SECRET, at least MIN_SECRET_BYTES long; and a warning when the file is readable by
+    others than its owner."""
     if secret_file is not None:
         from halcfg.files import regular
 
@@ -50,12 +58,19 @@ def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
         if not raw.strip():
             raise UsageError(f"{secret_file}: the secret file is empty")
         loose = info.st_mode & 0o077
-        return raw.strip(), (f"{secret_file} is readable by others (mode {info.st_mode & 0o777:o}): chmod 600 it"
-                             if loose else None)
+        return _long_enough(raw.strip(), str(secret_file)), (
+            f"{secret_file} is readable by others (mode {info.st_mode & 0o777:o}): chmod 600 it" if loose else None)
     value = os.environ.get(SECRET_ENV, "").strip()
     if not value:
         raise UsageError(f"no shared secret: give --secret-file or set {SECRET_ENV}")
-    return value.encode(), None
+    return _long_enough(value.encode(), f"${SECRET_ENV}"), None
+
+
+def _long_enough(secret: bytes, where: str) -> bytes:
+    if len(secret) < MIN_SECRET_BYTES:
+        raise UsageError(f"{where}: the shared secret is {len(secret)} bytes, it must have at least "
+                         f"{MIN_SECRET_BYTES}; make one with: {MAKE_SECRET}")
+    return secret
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -90,6 +105,7 @@ def serve(options: Options) -> int:
     sock.bind((options.host, options.port))
     config = uvicorn.Config(
         app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="off",
+        http=with_head_timeout(options.head_timeout),
         timeout_keep_alive=int(options.keep_alive), timeout_graceful_shutdown=int(options.grace),
         server_header=False, date_header=True,
     )

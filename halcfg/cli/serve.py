@@ -25,6 +25,10 @@ def drone(
     head_timeout: Annotated[
         float, typer.Option(min=0.1, help="seconds a client may take to send a request head (slowloris)")
     ] = 10.0,
+    reload_interval: Annotated[float, typer.Option(min=0.05, help="seconds between looks at the accounts file")] = 1.0,
+    reload_settle: Annotated[
+        float, typer.Option(min=0, help="seconds a changed accounts file must stay the same before it is loaded")
+    ] = 1.0,
 ) -> None:
     """A Drone registry extension (DRONE_REGISTRY_PLUGIN_ENDPOINT): verifies each request's
     signature, Date and Digest, and answers the credentials of the accounts whose `drone` block
@@ -37,7 +41,7 @@ def drone(
     host, port = parse_listen(listen)
     secret, warning = read_secret(secret_file)
     options = Options(config_path(config), host, port, secret, warning, command_ttl=command_ttl, grace=grace,
-                      head_timeout=head_timeout)
+                      head_timeout=head_timeout, reload_interval=reload_interval, reload_settle=reload_settle)
     try:
         code = serve(options)
     except InvalidAccounts as error:

@@ -9,8 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-from tests.serve.conftest import SHARED_SECRET, StartServer
-from tests.serve.test_drone import HUB, TEAM, ask
+from tests.serve.conftest import ACCOUNTS, SHARED_SECRET, TEAM_PASSWORD, StartServer
+from tests.serve.test_drone import HUB, TEAM, _until, ask
 from tests.support.drone_signer import raw_request, registry_body, signed_request
 from tests.support.ports import LOOPBACK
 
@@ -111,3 +111,40 @@ def test_a_captured_request_is_answered_once(start_server: StartServer) -> None:
         assert (replayed.status, replayed.body) == (401, b"request replayed\n")
     assert server.wait_for_log("access", reason="request replayed")["status"] == 401
     assert ask(server, "octocat/hello-world").json() == [HUB, TEAM]  # a new request (another build) is fine
+
+
+def test_a_file_caught_half_written_is_never_served(workdir: Path, start_server: StartServer) -> None:
+    """Issue 16.5: an editor rewriting the file in place, in two halves with a pause. The first
+    half is a valid file in which team's `drone:` restriction is not written yet: served, it would
+    hand team's password to every repository. The server must keep the old file until the whole
+    new one has settled, then take it."""
+    config = workdir / "halcfg.yaml"
+    new = ACCOUNTS + "      - name: ghcr\n        address: ghcr.io\n        username: gh-bot\n" \
+                     "        passwordEnv: TEAM_PASSWORD\n"
+    cut = new.index("        drone: {repos:")
+    server = start_server("--reload-interval", "0.1")  # looks 5 times during the pause
+    seen: list[list] = []
+    stop = threading.Event()
+
+    def ask_all_the_time() -> None:
+        while not stop.is_set():
+            seen.append(ask(server, "other/repo").json())
+
+    asker = threading.Thread(target=ask_all_the_time)
+    asker.start()
+    try:
+        with open(config, "r+") as editor:  # in place: same inode, as `:set backupcopy=yes` writes
+            editor.truncate(0)
+            editor.write(new[:cut])
+            editor.flush()
+            time.sleep(0.5)
+            editor.write(new[cut:])
+        server.wait_for_log("reloaded", timeout=10, accounts=4)
+        ghcr = {"address": "ghcr.io", "username": "gh-bot", "password": TEAM_PASSWORD}
+        _until(lambda: seen[-1] == [HUB, ghcr])
+    finally:
+        stop.set()
+        asker.join()
+    assert [HUB] in seen  # the old file was answered throughout the write
+    assert not [answer for answer in seen if TEAM in answer], "the half-written file was served"
+    assert len([x for x in server.log_lines() if x["event"] == "reloaded"]) == 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.errors import UsageError
-from halcfg.serve.drone.accounts import LiveAccounts
+from halcfg.serve.drone.accounts import DEFAULT_SETTLE, LiveAccounts
 from halcfg.serve.drone.aesgcm import KEY_BYTES
 from halcfg.serve.drone.answer import DroneExtension
 from halcfg.serve.drone.credentials import DEFAULT_COMMAND_TTL, CredentialCache
@@ -37,7 +37,8 @@ class Options:
     secret: bytes
     secret_warning: str | None = None  # logged at start
     command_ttl: float = DEFAULT_COMMAND_TTL
-    reload_interval: float = 1.0
+    reload_interval: float = 1.0  # seconds between looks at the accounts file
+    reload_settle: float = DEFAULT_SETTLE  # seconds a changed file must stay the same to be loaded
     grace: float = 30.0  # seconds SIGTERM waits for requests in flight
     keep_alive: float = 5.0  # seconds an idle connection is kept
     head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
@@ -82,7 +83,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
     """The ASGI app over the checked accounts file; raises LoadError / InvalidAccounts when it is broken."""
-    accounts = LiveAccounts(options.config, log, options.reload_interval)
+    accounts = LiveAccounts(options.config, log, options.reload_interval, options.reload_settle)
     credentials = CredentialCache(log, command_ttl=options.command_ttl)
     extension = DroneExtension(options.secret, accounts, credentials)
     return DroneApp(extension, log, options.threads), accounts

@@ -29,6 +29,7 @@ def drone(
     reload_settle: Annotated[
         float, typer.Option(min=0, help="seconds a changed accounts file must stay the same before it is loaded")
     ] = 1.0,
+    metrics: Annotated[bool, typer.Option(help="answer GET /metrics (Prometheus text format)")] = True,
 ) -> None:
     """A Drone registry extension (DRONE_REGISTRY_PLUGIN_ENDPOINT): verifies each request's
     signature, Date and Digest, and answers the credentials of the accounts whose `drone` block
@@ -41,7 +42,8 @@ def drone(
     host, port = parse_listen(listen)
     secret, warning = read_secret(secret_file)
     options = Options(config_path(config), host, port, secret, warning, command_ttl=command_ttl, grace=grace,
-                      head_timeout=head_timeout, reload_interval=reload_interval, reload_settle=reload_settle)
+                      head_timeout=head_timeout, reload_interval=reload_interval, reload_settle=reload_settle,
+                      metrics=metrics)
     try:
         code = serve(options)
     except InvalidAccounts as error:

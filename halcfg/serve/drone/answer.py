@@ -33,6 +33,12 @@ class Answer:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     log: dict[str, Any] = field(default_factory=dict)  # access-log fields: never a secret, signature or body
+    offered: tuple[str, ...] = ()  # names of the accounts whose credentials the answer holds
+    reason: str | None = None  # why it was refused, from a fixed set (a metric label); log["reason"] if unset
+
+    def __post_init__(self) -> None:
+        if self.reason is None:
+            self.reason = self.log.get("reason")
 
 
 class DroneExtension:
@@ -60,7 +66,9 @@ class DroneExtension:
         try:
             signed = verify(self.secret, method, target, header, body, now)
         except Rejection as rejection:
-            return _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+            answer = _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+            answer.reason = rejection.label or rejection.reason
+            return answer
         first = self.seen.admit(signed.signature, signed.sent, now)
         if not first:
             reason = "request replayed" if first is False else "too many requests within the Date window"
@@ -76,7 +84,7 @@ class DroneExtension:
 
     def _credentials(self, slug: str | None, event: str | None, encrypt: bool) -> Answer:
         config = self.accounts.config
-        entries, left_out = [], []
+        entries, offered, left_out = [], [], []
         for account in config.accounts if config.enabled else ():
             address = drone_address(account)
             if address is None or not allowed(account, slug, event):
@@ -89,14 +97,16 @@ class DroneExtension:
                 continue
             entries.append({"address": address, "username": credential.username or "",
                             "password": credential.password})
+            offered.append(account.name)
         log = {"repo": slug, "build_event": event, "credentials": len(entries), "left_out": left_out or None}
         if not entries:
             return Answer(204, log=log)
         body = json.dumps(entries).encode()
         if not encrypt:
-            return Answer(200, body, [("Content-Type", JSON)], log)
+            return Answer(200, body, [("Content-Type", JSON)], log, tuple(offered))
         return Answer(200, seal(body, self.secret),
-                      [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log)
+                      [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log,
+                      tuple(offered))
 
 
 def allowed(account: Account, slug: str | None, event: str | None) -> bool:

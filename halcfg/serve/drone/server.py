@@ -43,6 +43,7 @@ class Options:
     keep_alive: float = 5.0  # seconds an idle connection is kept
     head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
+    metrics: bool = True  # GET /metrics, Prometheus text format
 
 
 def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
@@ -84,9 +85,18 @@ def parse_listen(text: str) -> tuple[str, int]:
 def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
     """The ASGI app over the checked accounts file; raises LoadError / InvalidAccounts when it is broken."""
     accounts = LiveAccounts(options.config, log, options.reload_interval, options.reload_settle)
-    credentials = CredentialCache(log, command_ttl=options.command_ttl)
+    metrics = None
+    if options.metrics:
+        from halcfg.serve.drone.metrics import Metrics
+
+        metrics = Metrics()
+        metrics.accounts = lambda: len(accounts.config.accounts)
+    credentials = CredentialCache(log, command_ttl=options.command_ttl,
+                                  observe=metrics.credential if metrics else None)
     extension = DroneExtension(options.secret, accounts, credentials)
-    return DroneApp(extension, log, options.threads), accounts
+    if metrics is not None:
+        metrics.replay_memory = lambda: len(extension.seen)
+    return DroneApp(extension, log, options.threads, metrics=metrics), accounts
 
 
 def serve(options: Options) -> int:

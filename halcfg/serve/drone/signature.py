@@ -26,11 +26,13 @@ _KNOWN = {"keyId", "algorithm", "headers", "signature"}
 
 @dataclass(frozen=True)
 class Rejection(Exception):
-    """Why a request is refused: its HTTP status (400 malformed, 401 not authentic) and a reason
-    that holds no header value."""
+    """Why a request is refused: its HTTP status (400 malformed, 401 not authentic), a reason
+    that holds no header value, and `label`, the reason without anything the client chose (a
+    header's name), for a metric's label; empty when the reason is that already."""
 
     status: int
     reason: str
+    label: str = ""
 
 
 Header = Callable[[str], "str | None"]  # a header's value by lower-case name, None when absent
@@ -70,7 +72,7 @@ def verify_signature(secret: bytes, method: str, target: str, header: Header) ->
             continue
         value = header(name)
         if not value:
-            raise Rejection(400, f"signed header {name} is missing")
+            raise Rejection(400, f"signed header {name} is missing", "signed header missing")
         lines.append(f"{name}: {value}")
     expected = base64.b64encode(hmac.new(secret, "\n".join(lines).encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, params["signature"].encode()):

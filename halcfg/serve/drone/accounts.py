@@ -65,13 +65,15 @@ class LiveAccounts:
     same broken version is not retried until the file changes again.
     """
 
-    def __init__(self, path: Path, log: Log, interval: float = 1.0, settle: float = DEFAULT_SETTLE) -> None:
+    def __init__(self, path: Path, log: Log, interval: float = 1.0, settle: float = DEFAULT_SETTLE,
+                 load: Callable[[Path], Config] | None = None) -> None:
         self.path = path
         self._log = log
         self._interval = interval
         self._settle = settle
+        self._load = load or load_checked  # the file's format: halcfg's, or drone-registry-plugin's
         self._stamp = self._read_stamp()
-        self.config = load_checked(path)  # the first load must succeed: its errors end the command
+        self.config = self._load(path)  # the first load must succeed: its errors end the command
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,7 +104,7 @@ class LiveAccounts:
             return
         self._stamp = stamp  # a broken version is reported once, not at every tick
         try:
-            config = load_checked(self.path)
+            config = self._load(self.path)
         except InvalidAccounts as error:
             first = error.findings[0] if error.findings else None
             self._log("reload-rejected", file=str(self.path), errors=len(error.findings),

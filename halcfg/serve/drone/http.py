@@ -32,9 +32,10 @@ ANSWER_TIMEOUT = 60.0  # Drone's runner gives up after a minute; so does this se
 class DroneApp:
     def __init__(self, extension: DroneExtension, log: JsonLog, threads: int = 8,
                  body_timeout: float = BODY_TIMEOUT, answer_timeout: float = ANSWER_TIMEOUT,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, debug: bool = False) -> None:
         self.extension = extension
         self.metrics = metrics
+        self.debug = debug  # access lines name the accounts offered
         self.log = log
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="drone-answer")
         self.body_timeout = body_timeout
@@ -65,7 +66,8 @@ class DroneApp:
         seconds = time.perf_counter() - started
         client = scope.get("client") or ("", 0)
         self.log.access(remote=client[0], method=scope["method"], path=path, status=answer.status,
-                        ms=round(seconds * 1000, 2), bytes=len(answer.body), **answer.log)
+                        ms=round(seconds * 1000, 2), bytes=len(answer.body), **answer.log,
+                        offered=list(answer.offered) if self.debug and answer.offered else None)
         if self.metrics is not None and path != HEALTH_PATH:
             self.metrics.request(answer.status, answer.reason, seconds, answer.offered)
 

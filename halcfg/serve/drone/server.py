@@ -9,9 +9,11 @@ stops the accounts watcher and the answer threads.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from halcfg.config.model import Config
 from halcfg.errors import UsageError
 from halcfg.serve.drone.accounts import DEFAULT_SETTLE, LiveAccounts
 from halcfg.serve.drone.aesgcm import KEY_BYTES
@@ -44,6 +46,8 @@ class Options:
     head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
     metrics: bool = True  # GET /metrics, Prometheus text format
+    registry_file: bool = False  # `config` is drone-registry-plugin's file, not an accounts file
+    debug: bool = False  # access lines name the accounts offered
 
 
 def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
@@ -78,13 +82,18 @@ def _long_enough(secret: bytes, where: str) -> bytes:
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:3000")
+        raise UsageError(f"listen address {text!r}: expected HOST:PORT (or :PORT), e.g. 127.0.0.1:3000")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
 def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
     """The ASGI app over the checked accounts file; raises LoadError / InvalidAccounts when it is broken."""
-    accounts = LiveAccounts(options.config, log, options.reload_interval, options.reload_settle)
+    load: Callable[[Path], Config] | None = None
+    if options.registry_file:
+        from halcfg.serve.drone import plugin
+
+        load = plugin.load_registry_file
+    accounts = LiveAccounts(options.config, log, options.reload_interval, options.reload_settle, load)
     metrics = None
     if options.metrics:
         from halcfg.serve.drone.metrics import Metrics
@@ -96,7 +105,7 @@ def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
     extension = DroneExtension(options.secret, accounts, credentials)
     if metrics is not None:
         metrics.replay_memory = lambda: len(extension.seen)
-    return DroneApp(extension, log, options.threads, metrics=metrics), accounts
+    return DroneApp(extension, log, options.threads, metrics=metrics, debug=options.debug), accounts
 
 
 def serve(options: Options) -> int:
@@ -123,7 +132,8 @@ def serve(options: Options) -> int:
     server = uvicorn.Server(config)
     accounts.start()
     log("start", listen="{}:{}".format(*sock.getsockname()[:2]), file=str(options.config),
-        accounts=len(accounts.config.accounts), server="uvicorn")
+        format="drone-registry-plugin" if options.registry_file else None,
+        accounts=len(accounts.config.accounts), server="uvicorn", debug=options.debug or None)
     if options.secret_warning:
         log("warning", reason=options.secret_warning)
     # uvicorn re-raises the signal that stopped it once it has drained; by then the work is done,

@@ -67,3 +67,32 @@ def drone(
         typer.echo(f"halcfg: error: {error}", err=True)
         code = EXIT_FINDINGS
     raise typer.Exit(code)
+
+
+@app.command("drone-test")
+def drone_test(
+    repo: Annotated[str, typer.Option(help="the repository slug the build is for, owner/name")],
+    endpoint: Annotated[
+        str | None, typer.Option(help="the extension's URL (default: $DRONE_REGISTRY_PLUGIN_ENDPOINT)")
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(help="file holding the shared secret (default: $DRONE_REGISTRY_PLUGIN_TOKEN, else $DRONE_SECRET)"),
+    ] = None,
+    event: Annotated[str, typer.Option(help="the build event: push, pull_request, tag, promote, cron…")] = "push",
+    image: Annotated[
+        list[str] | None, typer.Option(help="an image the step pulls: say which credential the runner would use")
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="Accept-Encoding: identity (what the runner sends) or aesgcm")
+    ] = "identity",
+    skip_verify: Annotated[bool, typer.Option(help="do not verify the endpoint's TLS certificate")] = False,
+    timeout: Annotated[float, typer.Option(min=0.1, help="seconds to wait for the answer (the runner: 60)")] = 60.0,
+) -> None:
+    """Send one registry request signed exactly as Drone's runner signs it, to `serve drone` or any
+    other registry extension, and print what the runner would make of the answer: the
+    credentials (passwords masked), none, or the error it would log. Exit 1 when the runner
+    would get no usable answer."""
+    from halcfg.cli.drone_test import run
+
+    raise typer.Exit(run(endpoint, secret_file, repo, event, image or [], encoding, skip_verify, timeout))

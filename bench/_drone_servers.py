@@ -1,7 +1,8 @@
 """Run halcfg's Drone extension on one of several HTTP servers, for bench/drone's comparison.
 
 `python bench/_drone_servers.py SERVER PORT CONFIG SECRET_FILE` serves until SIGTERM. uvicorn
-runs halcfg's own ASGI app (what `halcfg serve drone` ships); the WSGI servers run the same
+runs halcfg's own ASGI app (what `halcfg serve drone` ships; `uvicorn-no-metrics` the same
+with /metrics off, to price it); the WSGI servers run the same
 DroneExtension through the small WSGI adapter below, so only the server differs.
 """
 
@@ -21,7 +22,7 @@ from halcfg.serve.drone.log import JsonLog
 from halcfg.serve.drone.server import Options, build_app, read_secret, serve
 
 THREADS = 8
-SERVERS = ("uvicorn", "waitress", "cheroot", "gunicorn-1x16", "gunicorn-2x16")
+SERVERS = ("uvicorn", "uvicorn-no-metrics", "waitress", "cheroot", "gunicorn-1x16", "gunicorn-2x16")
 
 
 def wsgi_app(options: Options) -> Any:
@@ -57,8 +58,9 @@ def wsgi_app(options: Options) -> Any:
 
 
 def main(server: str, port: int, config: str, secret_file: str) -> None:
-    options = Options(Path(config), "127.0.0.1", port, read_secret(Path(secret_file))[0], threads=THREADS)
-    if server == "uvicorn":
+    options = Options(Path(config), "127.0.0.1", port, read_secret(Path(secret_file))[0], threads=THREADS,
+                      metrics=server == "uvicorn")
+    if server.startswith("uvicorn"):
         serve(options)
     elif server == "waitress":
         import waitress

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 from tests.serve.conftest import SHARED_SECRET, assert_log_clean
 from tests.serve.test_drone import HUB, ask
 from tests.support.cli import run_cli
 from tests.support.drone_server import start_drone_server
-from tests.support.drone_signer import registry_body, signed_request
 from tests.support.ports import LOOPBACK
 
 
@@ -67,14 +67,20 @@ def test_loose_secret_file_is_warned_about(workdir: Path) -> None:
     assert_log_clean(server)
 
 
-def test_short_secret_answers_identity_but_not_aesgcm(workdir: Path) -> None:
+def test_short_secret_is_refused_with_its_length_and_a_0600_recipe(workdir: Path) -> None:
+    """Issue 16.5 / 17.4: a 20-byte secret used to be served (identity answers only); now the
+    server refuses to start, says the length, and names a recipe that leaves the file 0600."""
     short = "only-20-bytes-secret"
-    server = start_drone_server(workdir / "halcfg.yaml", None, workdir / "short-log",
-                                env={"DRONE_SECRET": short, "TEAM_PASSWORD": "x" * 8})
-    try:
-        body = registry_body("other/repo")
-        assert server.post(signed_request(short, body), body).json() == [HUB]
-        refused = server.post(signed_request(short, body, encoding="aesgcm"), body)
-        assert refused.status == 406 and b"32 bytes" in refused.body and HUB["password"].encode() not in refused.body
-    finally:
-        server.stop()
+    (workdir / "short").write_text(short + "\n")
+    for args, env, where in ((("--secret-file", workdir / "short"), {}, f"{workdir / 'short'}:"),
+                             ((), {"DRONE_SECRET": short}, "$DRONE_SECRET:")):
+        result = run_cli("serve", "drone", "-c", workdir / "halcfg.yaml", "--listen", "127.0.0.1:1", *args,
+                         env=env, timeout=30)
+        assert result.returncode == 2, result.stderr
+        line = result.stderr.strip()
+        assert line.startswith(f"halcfg: error: {where}") and "\n" not in line and short not in line
+        assert "is 20 bytes" in line and "at least 32" in line
+        assert "(umask 077; openssl rand -hex 32 > drone.secret)" in line
+    made = subprocess.run(["sh", "-c", "(umask 077; openssl rand -hex 32 > drone.secret)"], cwd=workdir, check=True)
+    assert made.returncode == 0 and (workdir / "drone.secret").stat().st_mode & 0o777 == 0o600
+    assert len((workdir / "drone.secret").read_text().strip()) == 64

@@ -20,6 +20,7 @@ from tests.support.cli import REPO
 from tests.support.ports import LOOPBACK, free_port
 
 START_TIMEOUT = 20.0
+CLEARED = ("HALCFG_CONFIG", "DRONE_SECRET", "DRONE_ADDRESS", "DRONE_CONFIG_FILE", "DRONE_DEBUG")
 
 
 @dataclass
@@ -84,12 +85,19 @@ def start_drone_server(config: Path, secret_file: Path | None, log_path: Path, *
     """Start the server and wait until /healthz answers; raise with its log if it does not.
     Without `secret_file` the secret comes from DRONE_SECRET in `env`."""
     port = free_port()
+    return launch_drone_server(
+        ["--listen", f"{LOOPBACK}:{port}", *(("--secret-file", str(secret_file)) if secret_file else ()),
+         "-c", str(config), *extra], port, log_path, env)
+
+
+def launch_drone_server(args: list[str], port: int, log_path: Path, env: dict[str, str] | None = None) -> DroneServer:
+    """`halcfg serve drone ARGS`, expected to listen on `port`, with `env` over an environment
+    cleared of halcfg's and the Drone plugin's settings; ready when /healthz answers."""
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed by DroneServer.stop
-    full_env = {k: v for k, v in os.environ.items() if k not in ("HALCFG_CONFIG", "DRONE_SECRET")}
+    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     full_env.update({"PYTHONPATH": str(REPO), **(env or {})})
     process = subprocess.Popen(
-        [sys.executable, "-m", "halcfg", "serve", "drone", "--listen", f"{LOOPBACK}:{port}",
-         *(("--secret-file", str(secret_file)) if secret_file else ()), "-c", str(config), *extra],
+        [sys.executable, "-m", "halcfg", "serve", "drone", *args],
         stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, env=full_env,
     )
     server = DroneServer(process, port, log_path, log_file)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 from email.utils import formatdate
 from typing import Any
 
 REGISTRY_V1 = "application/vnd.drone.registry.v1+json"
 SIGNED = ("accept", "accept-encoding", "content-type", "date", "digest")
+_BUILD_IDS = itertools.count(1)  # each body is another build: the server refuses a repeated request
 
 
 def drone_date(when: float | None = None) -> str:
@@ -39,7 +41,7 @@ def registry_body(slug: str = "octocat/hello-world", event: str = "push", **buil
     """A drone-go `registry.Request`: `{"repo": {...}, "build": {...}}` as Go's json.Marshal writes it."""
     repo = {"id": 42, "namespace": slug.split("/")[0], "name": slug.split("/")[-1], "slug": slug,
             "scm": "git", "private": True, "visibility": "private"}
-    return json.dumps({"repo": repo, "build": {"id": 7, "number": 3, "event": event, **build}},
+    return json.dumps({"repo": repo, "build": {"id": next(_BUILD_IDS), "number": 3, "event": event, **build}},
                       separators=(",", ":")).encode()
 
 

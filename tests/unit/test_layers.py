@@ -33,7 +33,9 @@ ALLOWED: dict[str, set[str]] = {
     "edit": COMMON | {"config", "resources", "credentials.redact", "probe"},  # probe: the live check of an edit
     "render": COMMON | {"config", "credentials", "registry", "resources"},
     "match": COMMON | {"config", "registry"},
-    "serve": COMMON | {"config", "credentials", "registry", "match", "resources"},
+    # importers.sources: serve drone reads drone-registry-plugin's file with `import --from drone`'s reader
+    "serve": COMMON | {"config", "credentials", "registry", "match", "resources", "importers.sources",
+                       "importers.names"},
     "importers": COMMON | {"config", "registry", "credentials.redact", "edit"},  # changes that edit/ applies
     "cli": COMMON | {"report", "resources", "config", "credentials", "registry", "edit", "probe", "render",
                      "match", "serve", "importers", "cli"},

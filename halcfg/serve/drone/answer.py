@@ -17,8 +17,9 @@ from typing import Any
 from halcfg.config.model import Account
 from halcfg.registry.hosts import account_key
 from halcfg.serve.drone.accounts import LiveAccounts
-from halcfg.serve.drone.aesgcm import KEY_BYTES, seal
+from halcfg.serve.drone.aesgcm import seal
 from halcfg.serve.drone.credentials import CredentialCache
+from halcfg.serve.drone.replay import SeenSignatures
 from halcfg.serve.drone.signature import Header, Rejection, verify
 
 MAX_BODY = 1 << 20  # bytes; Drone's requests are a few kilobytes
@@ -32,15 +33,22 @@ class Answer:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     log: dict[str, Any] = field(default_factory=dict)  # access-log fields: never a secret, signature or body
+    offered: tuple[str, ...] = ()  # names of the accounts whose credentials the answer holds
+    reason: str | None = None  # why it was refused, from a fixed set (a metric label); log["reason"] if unset
+
+    def __post_init__(self) -> None:
+        if self.reason is None:
+            self.reason = self.log.get("reason")
 
 
 class DroneExtension:
     def __init__(self, secret: bytes, accounts: LiveAccounts, credentials: CredentialCache,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, seen: SeenSignatures | None = None) -> None:
         self.secret = secret
         self.accounts = accounts
         self.credentials = credentials
         self.clock = clock
+        self.seen = seen or SeenSignatures()
 
     def answer(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:
         """`path` without the query, `target` with it (what a `(request-target)` signs)."""
@@ -54,10 +62,17 @@ class DroneExtension:
             return _text(405, "use POST", [("Allow", "POST")])
         if len(body) > MAX_BODY:
             return too_large()
+        now = self.clock()
         try:
-            verify(self.secret, method, target, header, body, self.clock())
+            signed = verify(self.secret, method, target, header, body, now)
         except Rejection as rejection:
-            return _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+            answer = _text(rejection.status, rejection.reason, log={"reason": rejection.reason})
+            answer.reason = rejection.label or rejection.reason
+            return answer
+        first = self.seen.admit(signed.signature, signed.sent, now)
+        if not first:
+            reason = "request replayed" if first is False else "too many requests within the Date window"
+            return _text(401 if first is False else 503, reason, log={"reason": reason})
         try:
             request = json.loads(body)
             repo, build = request.get("repo") or {}, request.get("build") or {}
@@ -69,7 +84,7 @@ class DroneExtension:
 
     def _credentials(self, slug: str | None, event: str | None, encrypt: bool) -> Answer:
         config = self.accounts.config
-        entries, left_out = [], []
+        entries, offered, left_out = [], [], []
         for account in config.accounts if config.enabled else ():
             address = account_key(account, "drone")  # None: the runner could never match it
             if address is None or not allowed(account, slug, event):
@@ -82,17 +97,16 @@ class DroneExtension:
                 continue
             entries.append({"address": address, "username": credential.username or "",
                             "password": credential.password})
+            offered.append(account.name)
         log = {"repo": slug, "build_event": event, "credentials": len(entries), "left_out": left_out or None}
         if not entries:
             return Answer(204, log=log)
         body = json.dumps(entries).encode()
         if not encrypt:
-            return Answer(200, body, [("Content-Type", JSON)], log)
-        if len(self.secret) < KEY_BYTES:
-            return _text(406, f"aesgcm needs a shared secret of at least {KEY_BYTES} bytes",
-                         log={**log, "reason": "secret too short for aesgcm"})
+            return Answer(200, body, [("Content-Type", JSON)], log, tuple(offered))
         return Answer(200, seal(body, self.secret),
-                      [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log)
+                      [("Content-Type", "application/octet-stream"), ("Content-Encoding", "aesgcm")], log,
+                      tuple(offered))
 
 
 def allowed(account: Account, slug: str | None, event: str | None) -> bool:

@@ -8,7 +8,8 @@ with a cache in front of the slow sources.
   effect within a second while a busy server reads it once a second, not once a request.
 - A failure is remembered for `failure_ttl` seconds (one log line, no AWS or command storm) and
   leaves only that account out of the answer.
-One thread resolves a given account at a time; the others wait for its result.
+One thread resolves a given account at a time; the others wait for its result. `observe`, if
+given, hears `("failure", account name)` and `("ecr-refresh", account name)` (for /metrics).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class CredentialCache:
     def __init__(
         self, log: Callable[..., None], *, command_ttl: float = DEFAULT_COMMAND_TTL,
         failure_ttl: float = DEFAULT_FAILURE_TTL, fast_ttl: float = DEFAULT_FAST_TTL, timeout: float = 30.0,
+        observe: Callable[[str, str], None] | None = None,
     ) -> None:
         self._log = log
+        self._observe = observe or (lambda event, account: None)
         self.command_ttl = command_ttl
         self.fast_ttl = fast_ttl
         self.failure_ttl = failure_ttl
@@ -77,7 +80,10 @@ class CredentialCache:
             self._entries[account.name] = _Entry(account, None, time.monotonic() + self.failure_ttl)
             self._log("credential-error", account=account.name, code=error.code, reason=error.message,
                       retry_in=self.failure_ttl)
+            self._observe("failure", account.name)
             return None
+        if credential.source == "ecr":
+            self._observe("ecr-refresh", account.name)
         ttl = self._ttl(credential)
         if ttl > 0:
             self._entries[account.name] = _Entry(account, credential, time.monotonic() + ttl)

@@ -10,25 +10,32 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from halcfg.serve.drone.answer import MAX_BODY, Answer, DroneExtension, too_large
+from halcfg.serve.drone.answer import HEALTH_PATH, MAX_BODY, Answer, DroneExtension, too_large
 from halcfg.serve.drone.log import JsonLog
 from halcfg.serve.drone.signature import Header
+
+if TYPE_CHECKING:  # prometheus_client is imported only when /metrics is on
+    from halcfg.serve.drone.metrics import Metrics
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+METRICS_PATH = "/metrics"
 BODY_TIMEOUT = 10.0  # seconds a client may take to send its body: Drone sends a few kilobytes at once
 ANSWER_TIMEOUT = 60.0  # Drone's runner gives up after a minute; so does this server
 
 
 class DroneApp:
     def __init__(self, extension: DroneExtension, log: JsonLog, threads: int = 8,
-                 body_timeout: float = BODY_TIMEOUT, answer_timeout: float = ANSWER_TIMEOUT) -> None:
+                 body_timeout: float = BODY_TIMEOUT, answer_timeout: float = ANSWER_TIMEOUT,
+                 metrics: Metrics | None = None, debug: bool = False) -> None:
         self.extension = extension
+        self.metrics = metrics
+        self.debug = debug  # access lines name the accounts offered
         self.log = log
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="drone-answer")
         self.body_timeout = body_timeout
@@ -43,6 +50,9 @@ class DroneApp:
         started = time.perf_counter()
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         path = scope["path"]
+        if self.metrics is not None and path == METRICS_PATH:
+            await self._metrics(scope, receive, send, self.metrics)
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         target = scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
         try:
@@ -53,9 +63,27 @@ class DroneApp:
             answer = too_large() if body is None else await self._answer_in_thread(
                 scope["method"], path, target, headers.get, body)
         await _send(send, answer)
+        seconds = time.perf_counter() - started
         client = scope.get("client") or ("", 0)
         self.log.access(remote=client[0], method=scope["method"], path=path, status=answer.status,
-                 ms=round((time.perf_counter() - started) * 1000, 2), bytes=len(answer.body), **answer.log)
+                        ms=round(seconds * 1000, 2), bytes=len(answer.body), **answer.log,
+                        offered=list(answer.offered) if self.debug and answer.offered else None)
+        if self.metrics is not None and path != HEALTH_PATH:
+            self.metrics.request(answer.status, answer.reason, seconds, answer.offered)
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send, metrics: Metrics) -> None:
+        """The scrape: GET or HEAD, body ignored; not counted among the extension's requests."""
+        try:
+            await asyncio.wait_for(_read_body(receive, None), self.body_timeout)
+        except TimeoutError:
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            answer = Answer(405, b"use GET\n", [("Content-Type", "text/plain; charset=utf-8"), ("Allow", "GET, HEAD")])
+        else:
+            from halcfg.serve.drone.metrics import CONTENT_TYPE
+
+            answer = Answer(200, metrics.exposition(), [("Content-Type", CONTENT_TYPE)])
+        await _send(send, answer)
 
     async def _answer_in_thread(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:
         future = asyncio.get_running_loop().run_in_executor(self.pool, self._answer, method, path, target, header, body)

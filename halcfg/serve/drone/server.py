@@ -9,18 +9,26 @@ stops the accounts watcher and the answer threads.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from halcfg.config.model import Config
 from halcfg.errors import UsageError
-from halcfg.serve.drone.accounts import LiveAccounts
+from halcfg.serve.drone.accounts import DEFAULT_SETTLE, LiveAccounts
+from halcfg.serve.drone.aesgcm import KEY_BYTES
 from halcfg.serve.drone.answer import DroneExtension
 from halcfg.serve.drone.credentials import DEFAULT_COMMAND_TTL, CredentialCache
 from halcfg.serve.drone.http import DroneApp
 from halcfg.serve.drone.log import JsonLog
+from halcfg.serve.drone.protocol import DEFAULT_HEAD_TIMEOUT, with_head_timeout
 
 SECRET_ENV = "DRONE_SECRET"
 SECRET_FILE_LIMIT = 4096  # bytes: a shared secret is tens of characters
+# drone-go's aesgcm.Key refuses a secret under 32 bytes (plugin/internal/aesgcm/aesgcm.go, Key), and
+# drone-registry-plugin's README makes one with `openssl rand -hex 16`: 32 characters.
+MIN_SECRET_BYTES = KEY_BYTES
+MAKE_SECRET = "(umask 077; openssl rand -hex 32 > drone.secret)"  # the umask makes it 0600
 
 
 @dataclass(frozen=True)
@@ -31,15 +39,21 @@ class Options:
     secret: bytes
     secret_warning: str | None = None  # logged at start
     command_ttl: float = DEFAULT_COMMAND_TTL
-    reload_interval: float = 1.0
+    reload_interval: float = 1.0  # seconds between looks at the accounts file
+    reload_settle: float = DEFAULT_SETTLE  # seconds a changed file must stay the same to be loaded
     grace: float = 30.0  # seconds SIGTERM waits for requests in flight
     keep_alive: float = 5.0  # seconds an idle connection is kept
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
+    metrics: bool = True  # GET /metrics, Prometheus text format
+    registry_file: bool = False  # `config` is drone-registry-plugin's file, not an accounts file
+    debug: bool = False  # access lines name the accounts offered
 
 
 def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
     """The shared secret from --secret-file (a regular file; surrounding whitespace dropped), else
-    $DRONE_SECRET; and a warning when the file is readable by others than its owner."""
+    $DRONE_SECRET, at least MIN_SECRET_BYTES long; and a warning when the file is readable by
+    others than its owner."""
     if secret_file is not None:
         from halcfg.files import regular
 
@@ -50,27 +64,48 @@ def read_secret(secret_file: Path | None) -> tuple[bytes, str | None]:
         if not raw.strip():
             raise UsageError(f"{secret_file}: the secret file is empty")
         loose = info.st_mode & 0o077
-        return raw.strip(), (f"{secret_file} is readable by others (mode {info.st_mode & 0o777:o}): chmod 600 it"
-                             if loose else None)
+        return _long_enough(raw.strip(), str(secret_file)), (
+            f"{secret_file} is readable by others (mode {info.st_mode & 0o777:o}): chmod 600 it" if loose else None)
     value = os.environ.get(SECRET_ENV, "").strip()
     if not value:
         raise UsageError(f"no shared secret: give --secret-file or set {SECRET_ENV}")
-    return value.encode(), None
+    return _long_enough(value.encode(), f"${SECRET_ENV}"), None
+
+
+def _long_enough(secret: bytes, where: str) -> bytes:
+    if len(secret) < MIN_SECRET_BYTES:
+        raise UsageError(f"{where}: the shared secret is {len(secret)} bytes, it must have at least "
+                         f"{MIN_SECRET_BYTES}; make one with: {MAKE_SECRET}")
+    return secret
 
 
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:3000")
+        raise UsageError(f"listen address {text!r}: expected HOST:PORT (or :PORT), e.g. 127.0.0.1:3000")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
 def build_app(options: Options, log: JsonLog) -> tuple[DroneApp, LiveAccounts]:
     """The ASGI app over the checked accounts file; raises LoadError / InvalidAccounts when it is broken."""
-    accounts = LiveAccounts(options.config, log, options.reload_interval)
-    credentials = CredentialCache(log, command_ttl=options.command_ttl)
+    load: Callable[[Path], Config] | None = None
+    if options.registry_file:
+        from halcfg.serve.drone import plugin
+
+        load = plugin.load_registry_file
+    accounts = LiveAccounts(options.config, log, options.reload_interval, options.reload_settle, load)
+    metrics = None
+    if options.metrics:
+        from halcfg.serve.drone.metrics import Metrics
+
+        metrics = Metrics()
+        metrics.accounts = lambda: len(accounts.config.accounts)
+    credentials = CredentialCache(log, command_ttl=options.command_ttl,
+                                  observe=metrics.credential if metrics else None)
     extension = DroneExtension(options.secret, accounts, credentials)
-    return DroneApp(extension, log, options.threads), accounts
+    if metrics is not None:
+        metrics.replay_memory = lambda: len(extension.seen)
+    return DroneApp(extension, log, options.threads, metrics=metrics, debug=options.debug), accounts
 
 
 def serve(options: Options) -> int:
@@ -90,13 +125,15 @@ def serve(options: Options) -> int:
     sock.bind((options.host, options.port))
     config = uvicorn.Config(
         app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="off",
+        http=with_head_timeout(options.head_timeout),
         timeout_keep_alive=int(options.keep_alive), timeout_graceful_shutdown=int(options.grace),
         server_header=False, date_header=True,
     )
     server = uvicorn.Server(config)
     accounts.start()
     log("start", listen="{}:{}".format(*sock.getsockname()[:2]), file=str(options.config),
-        accounts=len(accounts.config.accounts), server="uvicorn")
+        format="drone-registry-plugin" if options.registry_file else None,
+        accounts=len(accounts.config.accounts), server="uvicorn", debug=options.debug or None)
     if options.secret_warning:
         log("warning", reason=options.secret_warning)
     # uvicorn re-raises the signal that stopped it once it has drained; by then the work is done,

@@ -1,8 +1,9 @@
 """Verify a Drone extension request: its HTTP signature (draft-cavage, as drone-go's
 httpsignatures signs it), its Date's freshness and its Digest against the body.
 
-Drone's own verifier checks only the HMAC; this one also refuses a replayed (stale) request and
-a body that is not the one the Digest names, and requires both to be signed.
+Drone's own verifier checks only the HMAC; this one also refuses a stale request and a body that
+is not the one the Digest names, and requires both to be signed (replay.py refuses a request
+seen before).
 """
 
 from __future__ import annotations
@@ -25,27 +26,38 @@ _KNOWN = {"keyId", "algorithm", "headers", "signature"}
 
 @dataclass(frozen=True)
 class Rejection(Exception):
-    """Why a request is refused: its HTTP status (400 malformed, 401 not authentic) and a reason
-    that holds no header value."""
+    """Why a request is refused: its HTTP status (400 malformed, 401 not authentic), a reason
+    that holds no header value, and `label`, the reason without anything the client chose (a
+    header's name), for a metric's label; empty when the reason is that already."""
 
     status: int
     reason: str
+    label: str = ""
 
 
 Header = Callable[[str], "str | None"]  # a header's value by lower-case name, None when absent
 
 
-def verify(secret: bytes, method: str, target: str, header: Header, body: bytes, now: float) -> None:
+@dataclass(frozen=True)
+class Signed:
+    """A verified request's signature and the time its Date names."""
+
+    signature: str
+    sent: float
+
+
+def verify(secret: bytes, method: str, target: str, header: Header, body: bytes, now: float) -> Signed:
     """Raise Rejection unless the request is signed with `secret`, its Date is within MAX_SKEW
     of `now` and its Digest is the body's. `target` is the request URI (path and query)."""
-    verify_signature(secret, method, target, header)
-    check_date(header("date") or "", now)
+    signed = verify_signature(secret, method, target, header)
+    sent = check_date(header("date") or "", now)
     check_digest(header("digest") or "", body)
+    return Signed(signed, sent)
 
 
-def verify_signature(secret: bytes, method: str, target: str, header: Header) -> None:
-    """Raise Rejection unless the Signature (or `Authorization: Signature`) header is an
-    hmac-sha256 over headers that include date and digest, made with `secret`."""
+def verify_signature(secret: bytes, method: str, target: str, header: Header) -> str:
+    """The signature, unless (Rejection) the Signature (or `Authorization: Signature`) header is
+    not an hmac-sha256 over headers that include date and digest, made with `secret`."""
     params = _parse(header("signature") or _authorization(header("authorization")))
     if params.get("algorithm") != ALGORITHM:
         raise Rejection(400, "unknown signature algorithm")
@@ -60,11 +72,12 @@ def verify_signature(secret: bytes, method: str, target: str, header: Header) ->
             continue
         value = header(name)
         if not value:
-            raise Rejection(400, f"signed header {name} is missing")
+            raise Rejection(400, f"signed header {name} is missing", "signed header missing")
         lines.append(f"{name}: {value}")
     expected = base64.b64encode(hmac.new(secret, "\n".join(lines).encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, params["signature"].encode()):
         raise Rejection(401, "signature does not verify")
+    return params["signature"]
 
 
 def _authorization(value: str | None) -> str:
@@ -85,13 +98,15 @@ def _parse(text: str) -> dict[str, str]:
     return params
 
 
-def check_date(value: str, now: float) -> None:
+def check_date(value: str, now: float) -> float:
+    """The Date's time, unless (Rejection) it is not an HTTP date or more than MAX_SKEW off `now`."""
     try:
         sent = parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError):
         raise Rejection(400, "Date is not an HTTP date") from None
     if abs(now - sent) > MAX_SKEW:
         raise Rejection(401, f"Date is more than {MAX_SKEW:g} s off")
+    return sent
 
 
 def check_digest(value: str, body: bytes) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from halcfg.credentials.redact import hide_userinfo
-from halcfg.errors import UsageError
+from halcfg.errors import one_of
 from halcfg.findings import Finding, Severity, format_path
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ FORMATS = ("text", "json")
 def check_format(fmt: str, formats: Sequence[str]) -> str:
     """`fmt` when it is one of `formats`; else the one usage error every command gives."""
     if fmt not in formats:
-        raise UsageError(f"--format must be one of {', '.join(formats)}, not {fmt!r}")
+        raise one_of("--format", fmt, formats)
     return fmt
 
 

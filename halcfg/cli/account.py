@@ -15,7 +15,7 @@ import typer
 
 from halcfg import report
 from halcfg.cli import account_flags as flags
-from halcfg.cli.options import ConfigOption, Group
+from halcfg.cli.options import ConfigOption, Group, account_names
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
 from halcfg.edit.patch import AccountPatch
@@ -28,6 +28,7 @@ app = typer.Typer(help="Add, change, show and remove docker-registry accounts.",
 PROBE_TIMEOUT = 60.0  # seconds; an edit holds the file's lock while it probes
 
 Name = Annotated[str, typer.Argument(help="account name: lower-case letters, digits and dashes")]
+Existing = Annotated[str, typer.Argument(help="the account's name", autocompletion=account_names)]
 
 # What `add` and `edit` take besides the field flags: the password, probing, the file.
 _PASSWORD_OPTIONS = {
@@ -52,7 +53,7 @@ _SOURCE_FLAGS = ("--password", "--password-stdin", *(
 
 
 def _parameters(*, editing: bool) -> list[inspect.Parameter]:
-    name = inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Name)
+    name = inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Existing if editing else Name)
     extra = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default,
                                annotation=Annotated[kind, option])
              for key, (kind, option, default) in _PASSWORD_OPTIONS.items()]
@@ -147,7 +148,7 @@ app.command("edit", cls=flags.HalyardCommand)(flags.command(_edit, _parameters(e
 
 
 @app.command("delete")
-def delete(name: Name, config: ConfigOption = None) -> None:
+def delete(name: Existing, config: ConfigOption = None) -> None:
     """Remove an account, with the comment lines right above it."""
     from halcfg.edit import accounts
 
@@ -155,17 +156,3 @@ def delete(name: Name, config: ConfigOption = None) -> None:
     done = "\n".join([f"- Deleted account {name}.", *result.detail])
     typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
     raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
-
-
-def _view(command: str) -> None:
-    """List `account get|list` in the typer app; their arguments go to cli/account_view.py untouched."""
-    from halcfg.cli.account_view import HELP, main
-
-    @app.command(command, help=HELP[command], add_help_option=False,
-                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def view(ctx: typer.Context) -> None:
-        raise typer.Exit(main([command, *ctx.args]))
-
-
-_view("get")
-_view("list")

@@ -18,7 +18,7 @@ from halcfg.findings import EXIT_OK, EXIT_USAGE, Finding, exit_code
 HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse_help.parser("halcfg validate", HELP, usage="%(prog)s [OPTIONS] [FILE]...")
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
                         help="accounts files (default: --config, $HALCFG_CONFIG or ./halcfg.yaml)")
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    options = argparse_help.parse(_parser(), argv)
+    options = argparse_help.parse(parser(), argv)
     if isinstance(options, int):
         return options
     from halcfg import report
@@ -64,8 +64,3 @@ def main(argv: list[str]) -> int:
     if not text_out:
         print(report.render_json(findings, files=[str(p) for p in files], exit_code=worst))
     return worst
-
-
-def register(app: object) -> None:
-    """List `validate` in the typer app; its arguments go to `main` untouched."""
-    argparse_help.forward(app, "validate", HELP, main)

@@ -33,12 +33,18 @@ def user_default() -> Path:
     return base / "halcfg" / DEFAULT_NAME
 
 
-def init_hint(path: Path) -> str:
-    """The command that creates the accounts file `path`: what a "no such file" hint names."""
-    if path == Path(DEFAULT_NAME):
-        return "halcfg init"
-    if path == user_default():
-        return "halcfg init --user"
+def command_for(command: str, path: Path) -> str:
+    """`halcfg COMMAND` as it must be typed to work on `path`: with `-c PATH` unless `path` is the
+    file the command finds by itself. Every hint that names a command builds it here."""
+    if path == config_path(None):
+        return f"halcfg {command}"
     from shlex import quote
 
-    return f"halcfg init -c {quote(str(path))}"
+    return f"halcfg {command} -c {quote(str(path))}"
+
+
+def init_hint(path: Path) -> str:
+    """The command that creates the accounts file `path`: what a "no such file" hint names."""
+    if path == user_default() and path != config_path(None):
+        return "halcfg init --user"
+    return command_for("init", path)

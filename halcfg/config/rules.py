@@ -105,7 +105,7 @@ def inline_password(config: Config, strict: bool) -> Iterator[Finding]:
             yield _finding(
                 Severity.ERROR if strict else Severity.WARNING, "plaintext-secret", account, "password",
                 "password is a plaintext secret in this file",
-                "move it to a file with `halcfg account edit NAME --password` "
+                f"move it to a file with `halcfg account edit {account.name} --password` "
                 "(stored 0600 under secrets/), or use passwordCommand or passwordEnv",
             )
 
@@ -147,7 +147,8 @@ def addresses(config: Config, strict: bool) -> Iterator[Finding]:
             yield _finding(
                 Severity.ERROR, "address-credentials", account, "address", f"address: {error}",
                 "remove user:password@ from address; put the user in `username` and the password in "
-                "`passwordFile` (or passwordCommand / passwordEnv), or run `halcfg account edit --password-stdin`",
+                f"`passwordFile` (or passwordCommand / passwordEnv), or run `halcfg account edit {account.name} "
+                "--password-stdin`",
             )
             continue
         except AddressError as error:

@@ -23,6 +23,7 @@ from halcfg.config import load as loader
 from halcfg.config.fields import PASSWORD_SOURCES
 from halcfg.config.fields import order as key_order
 from halcfg.config.model import PROVIDER, unknown_account
+from halcfg.config.path import command_for
 from halcfg.config.schema import schema_document
 from halcfg.edit import region
 from halcfg.edit.patch import AccountPatch, Path_
@@ -98,7 +99,7 @@ def parse(text: str, path: Path, *, bom: bool = False) -> Document:
     parsed = loader.parse(text, path)  # the strict reader: positions, tags, alias bombs, duplicates
     if not isinstance(parsed.data, dict):
         raise LoadError(f"{path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
-                        "see `halcfg init`")
+                        "see `halcfg schema` for what it holds")
     return Document(path, text, parsed, bom)
 
 
@@ -231,7 +232,8 @@ def add_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, lis
     if existing is not None:
         if existing == _plain(account):
             return doc.original, []  # the same add again: nothing to do
-        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with `halcfg account edit {name}`")
+        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with "
+                         f"`{command_for(f'account edit {name}', doc.path)}`")
     lines = _lines(doc)
     count = len(accounts(doc))
     last = _item(doc, lines, count - 1) if count else None

@@ -47,9 +47,10 @@ _PASSWORD_OPTIONS = {
         PROBE_TIMEOUT),
     "config": (str | None, ConfigOption.__metadata__[0], None),
 }
-# The password sources a flag can name, for "set one password source" (file-key order).
-_SOURCE_FLAGS = ("--password", "--password-stdin", *(
-    f.flag for f in flags.PLAIN if f.source or f.path[0] in SOURCE_BLOCKS))
+# flag -> the password source it sets, for "set one password source" (file-key order); the
+# fields of a source block (--ecr-region, --ecr-profile, ...) together name one source
+_SOURCE_FLAGS = {"--password": "password", "--password-stdin": "password", **{
+    f.flag: f.path[0] for f in flags.PLAIN if f.flag and (f.source or f.path[0] in SOURCE_BLOCKS)}}
 
 
 def _parameters(*, editing: bool) -> list[inspect.Parameter]:
@@ -97,9 +98,12 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
     values, notes = _password_flags(values)
     for note in notes:
         typer.echo(f"halcfg: note: {note}", err=True)
-    given = [flag for flag in _SOURCE_FLAGS if values.get(flags.param(flag)) not in (None, False)]
+    given: dict[str, str] = {}  # source -> the first flag that sets it ('' unsets: no source)
+    for flag, source in _SOURCE_FLAGS.items():
+        if values.get(flags.param(flag)) not in (None, False, ""):
+            given.setdefault(source, flag)
     if len(given) > 1:
-        raise UsageError(f"set one password source, not {' and '.join(given)}")
+        raise UsageError(f"set one password source, not {' and '.join(given.values())}")
     patch = flags.to_patch(values)
     password = _read_password(values)
     if not adding and patch == AccountPatch() and password is None:

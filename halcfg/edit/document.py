@@ -20,7 +20,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from halcfg.config import load as loader
-from halcfg.config.fields import PASSWORD_SOURCES
+from halcfg.config.fields import PASSWORD_SOURCES, SOURCE_BLOCKS
 from halcfg.config.fields import order as key_order
 from halcfg.config.model import PROVIDER, unknown_account
 from halcfg.config.path import command_for
@@ -504,8 +504,8 @@ def _get_path(node: Any, path: Path_) -> Any:
 def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
     """Set (or, for None, remove) the value at `path`; False when it already was so.
 
-    An emptied `permissions` goes too; an emptied `ecr` stays, because `ecr: {}` still means
-    "ask AWS for the password".
+    A block or mapping emptied by a removal goes too (`permissions`, `drone`, `kubernetes` and
+    its `labels`), except a password-source block: `ecr: {}` still means "ask AWS for the password".
     """
     *parents, key = path
     node = account
@@ -521,8 +521,11 @@ def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
         if key not in node:
             return False
         del node[key]
-        if parents == ["permissions"] and not node:
-            del account["permissions"]
+        for depth in range(len(parents), 0, -1):  # the emptied mappings above it, innermost first
+            holder = _get_path(account, tuple(parents[: depth - 1]))
+            if parents[0] in SOURCE_BLOCKS or holder[parents[depth - 1]]:
+                break
+            del holder[parents[depth - 1]]
         return True
     if key in node and _plain(node[key]) == value:
         return False

@@ -121,10 +121,16 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
             inline=values["inline_password"], probe=probe, timeout=values["timeout"], on_probe=probing)
 
     result = attempt(not values["no_validate"])
+    color = report.color_wanted(sys.stdout)
     if result.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
-        typer.echo(report.render_edit(result, "", color=report.color_wanted(sys.stdout)))
-        if typer.confirm("Save it anyway?", default=False, err=True):
-            result = attempt(False)
+        # one question instead of "run it again with --no-validate", and each finding shown once
+        shown = list(result.findings)
+        typer.echo(report.render_text(shown, color=color))
+        if not typer.confirm("The registry refused it (above). Save it anyway?", default=False, err=True):
+            typer.echo("Not saved; the file is unchanged.")
+            return EXIT_FINDINGS
+        result = attempt(False)
+        result.findings = [f for f in result.findings if f not in shown]
     if not result.written and not result.refused:
         typer.echo(f"Account {name} unchanged.")
         return EXIT_OK
@@ -132,7 +138,7 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
         password is not None and not values["inline_password"]) else ""
     done = (f"+ Added account {name}.{stored}" if adding
             else f"+ Edited account {name}: {', '.join(result.detail)}.{stored}")
-    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
+    typer.echo(report.render_edit(result, done, color=color))
     return EXIT_FINDINGS if result.refused else EXIT_OK
 
 

@@ -79,6 +79,25 @@ def test_a_refused_add_on_a_terminal_offers_to_save_anyway(tmp_path: Path, free_
     assert "name: down" in (tmp_path / "halcfg.yaml").read_text()
 
 
+@pytest.mark.parametrize("answer", [b"y", b"n"])
+def test_the_save_anyway_prompt_says_one_thing_and_shows_each_finding_once(
+        tmp_path: Path, free_port: int, answer: bytes) -> None:
+    ok("account", "add", "first", "--address", f"127.0.0.1:{free_port}", "--plain-http", "--no-validate",
+       "-c", tmp_path / "halcfg.yaml")  # so the refused one also gets a warning (same registry)
+    code, seen = on_a_terminal("account", "add", "down", "--address", f"127.0.0.1:{free_port}", "--plain-http",
+                               "--timeout", "5", cwd=tmp_path, env={"NO_COLOR": "1"},
+                               answers={b"Save it anyway? [y/N]": answer + b"\n"})
+    text = seen.decode().replace("\r\n", "\n")
+    assert text.count("[registry-unreachable]") == 1 and text.count("[same-registry]") == 1, text
+    assert "run the command again with --no-validate" not in text  # no second, different advice
+    assert text.count("The registry refused it (above). Save it anyway? [y/N]:") == 1
+    saved = "name: down" in (tmp_path / "halcfg.yaml").read_text()
+    if answer == b"y":
+        assert (code, saved) == (0, True) and text.rstrip().endswith("+ Added account down.")
+    else:
+        assert (code, saved) == (1, False) and text.rstrip().endswith("Not saved; the file is unchanged.")
+
+
 @pytest.mark.parametrize(
     "spelling",
     [

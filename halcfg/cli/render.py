@@ -87,7 +87,9 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
     if result.text:
         sys.stdout.write(result.text)
         sys.stdout.flush()
-    lines = [f"wrote {out}/{name}" for name in result.written] + [f"removed {out}/{n}" for n in result.removed]
+    folder = (out or "").rstrip("/") or "/"  # `--out deploy/` prints deploy/x, never deploy//x
+    lines = [f"wrote {folder.removesuffix('/')}/{name}" for name in result.written] + [
+        f"removed {folder.removesuffix('/')}/{n}" for n in result.removed]
     unchanged = len(result.files) - len(result.written)
     if out not in (None, STDOUT) and not result.checked and unchanged:
         lines.append(f"{unchanged} file(s) unchanged in {out}")

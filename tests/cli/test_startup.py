@@ -197,3 +197,13 @@ def test_config_before_or_after_the_command(tmp_path: Path) -> None:
 def test_typos_get_one_line_naming_what_was_meant(tmp_path: Path, args: list[str], line: str) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert (result.returncode, result.stderr, result.stdout) == (2, line + "\n", "")
+
+
+@pytest.mark.parametrize("out", ["deploy/", "deploy//", "deploy"])
+def test_output_paths_never_print_with_a_double_slash(tmp_path: Path, out: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+                    "      - name: q\n        address: quay.io\n        username: u\n        passwordEnv: Q\n")
+    result = run_cli("render", "-t", "kubernetes", "--out", out, "-c", path, cwd=tmp_path, env={"Q": "t"})
+    assert result.returncode == 0, result.stderr
+    assert "wrote deploy/kubernetes/" in result.stdout and "//" not in result.stdout, result.stdout

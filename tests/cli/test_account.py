@@ -580,3 +580,29 @@ def test_add_takes_every_block_too(tmp_path: Path) -> None:
         "name": "hub", "address": "index.docker.io", "passwordEnv": "H",
         "drone": {"repos": ["org/*"], "events": ["push"]},
         "kubernetes": {"secretName": "hub-pull", "namespace": "ci", "labels": {"team": "ci"}}}
+
+
+FLOW_ACCOUNTS = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+                 "    accounts: [{name: a, address: a.io, username: u, passwordEnv: A}]  # one\n")
+
+
+def test_add_extends_a_flow_style_accounts_list(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_ACCOUNTS)
+    ok("account", "add", "b", "--address", "b.io", "--username", "v", "--password-env", "B", "--no-validate",
+       "-c", path)
+    assert path.read_text() == FLOW_ACCOUNTS.replace(
+        "passwordEnv: A}]  # one", "passwordEnv: A}, {name: b, address: b.io, username: v, passwordEnv: B}] # one")
+    assert [a["name"] for a in json.loads(ok("account", "list", "--format", "json", "-c", path))] == ["a", "b"]
+
+
+def test_a_refused_add_to_a_flow_list_cites_a_place_in_the_users_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_ACCOUNTS)
+    result = run_cli("account", "add", "b", "--address", "b.io", "--username", "v", "--password-file", "absent",
+                     "--no-validate", "-c", path)
+    assert result.returncode == 1
+    where = result.stdout.split(": error ")[0]
+    line, col = map(int, where.rsplit(":", 2)[1:])
+    assert where == f"{path}:5:{col}" and FLOW_ACCOUNTS.splitlines()[line - 1][col - 1] == "]"  # where b would go
+    assert path.read_text() == FLOW_ACCOUNTS

@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", default="text", help="report format: text or json")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
+    parser.add_argument("--secrets-present", action="store_true",
+                        help="this is where the secrets live: judge their files' modes too (as probe and render do)")
     return parser
 
 
@@ -49,7 +51,7 @@ def main(argv: list[str]) -> int:
     color = text_out and report.color_wanted(sys.stdout)
     for path in files:
         try:
-            found = check_file(path, options.strict)
+            found = check_file(path, options.strict, options.secrets_present)
         except LoadError as error:
             print(f"halcfg: error: {report.printable(str(error))}", file=sys.stderr)
             worst = EXIT_USAGE

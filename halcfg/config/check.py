@@ -79,9 +79,17 @@ def check_document(document: Document, strict: bool = False) -> tuple[Config | N
     return config, findings
 
 
-def check_file(path: Path, strict: bool = False) -> list[Finding]:
+# Judged only where the secrets are used (probe, render, edits, serve, the helpers: they call
+# check_document), as ssh judges a key's mode when it reads the key. `validate` runs on clones and
+# CI checkouts too, where git makes every file 0644 whatever the deploy host's copy is; there it
+# judges them when told the secrets are present (--secrets-present).
+WHERE_USED = frozenset({"file-permissions"})
+
+
+def check_file(path: Path, strict: bool = False, secrets_present: bool = False) -> list[Finding]:
     """Findings for one accounts file; LoadError (exit 2) when it cannot be parsed."""
-    return check_document(load(path), strict)[1]
+    found = check_document(load(path), strict)[1]
+    return found if secrets_present else [f for f in found if f.code not in WHERE_USED]
 
 
 def check_text(text: str, path: Path, strict: bool = False) -> list[Finding]:

@@ -130,7 +130,8 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
             typer.echo("Not saved; the file is unchanged.")
             return EXIT_FINDINGS
         result = attempt(False)
-        result.findings = [f for f in result.findings if f not in shown]
+        said = {(f.code, f.message) for f in shown}  # shown at the user's file's places, found again at the new ones
+        result.findings = [f for f in result.findings if (f.code, f.message) not in said]
     if not result.written and not result.refused:
         typer.echo(f"Account {name} unchanged.")
         return EXIT_OK

@@ -71,7 +71,7 @@ def _forgive_closed_stdout() -> None:
         return
     _replaced.append(stream)
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(_Stdout(fd, "wb", closefd=False)), encoding=stream.encoding,
-                                  errors=stream.errors, line_buffering=stream.line_buffering)
+                                  errors=stream.errors, line_buffering=bool(stream.line_buffering))
 
 
 def exit_fast() -> None:

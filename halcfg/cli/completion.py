@@ -114,5 +114,5 @@ def forwarding(row: Command, main: Any) -> Any:
     holder.command(row.words[-1], help=row.help, add_help_option=False, cls=ForwardCommand,
                    context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)
     made = typer.main.get_command(holder)
-    made.row = row
+    made.row = row  # type: ignore[attr-defined]  # a ForwardCommand, made by typer from `cls`
     return made

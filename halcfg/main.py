@@ -1,40 +1,77 @@
-"""Entry point: the commands that run unattended and often (`validate`, `render`, `account
-get|list`, `kubelet-credential-provider`) go straight to their argparse fast paths; everything
-else goes through typer.
+"""Entry point: dispatch from the command table (cli/commands.py). Fast paths — the commands that
+run unattended and often (`validate`, `render`, `account get|list`,
+`kubelet-credential-provider`) — go straight to their argparse `main`; everything else goes
+through typer.
 
 `halcfg validate` runs on every commit from pre-commit and the kubelet plugin on every pull, so
 they must not pay for typer, rich or the round-trip YAML loader; the interactive commands can.
+
+A reader that goes away early (`halcfg account list | head -1`, `halcfg validate | true`) costs
+nothing but the output: the rest is dropped, and the command ends as it would have, with its own
+exit code (validate's still says whether the file has errors) and no traceback.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["validate"]:
-        from halcfg.cli.validate import main as validate_main
+    _forgive_closed_stdout()
+    return _dispatch(sys.argv[1:] if argv is None else argv)
 
-        return validate_main(args[1:])
-    if args[:1] == ["render"]:  # pipelines run it on every deploy
-        from halcfg.cli.render import main as render_main
 
-        return render_main(args[1:])
-    if args[:1] == ["account"] and args[1:2] in (["get"], ["list"]):  # scripts call these often
-        from halcfg.cli.account_view import main as view_main
+def _dispatch(argv: list[str]) -> int:
+    from halcfg.cli import commands
 
-        return view_main(args[1:])
-    if args[:1] == ["kubelet-credential-provider"]:  # the kubelet starts it for pulls
-        from halcfg.cli.kubelet_provider import main as provider_main
+    args = commands.take_config(argv)
+    command = commands.find(args)
+    if command is not None and command.fast:
+        from importlib import import_module
 
-        return provider_main(args[1:])
+        return int(import_module(f"halcfg.cli.{command.module}").main(args[1:]))
+    if command is None and args and not args[0].startswith("-") and "_HALCFG_COMPLETE" not in os.environ:
+        from halcfg.cli.argparse_help import usage_error
+
+        return usage_error("halcfg", commands.unknown(args[0], [c.name for c in commands.TOP]))
     from halcfg.cli.app import run
 
     return run(args)
+
+
+class _Stdout(io.FileIO):
+    """Standard output that, once its reader has gone, sends the rest to /dev/null instead of
+    raising BrokenPipeError in whatever command is printing."""
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        try:
+            return super().write(data) or 0
+        except BrokenPipeError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.fileno())
+            os.close(null)
+            return len(memoryview(data))
+
+
+_replaced: list[object] = []  # the interpreter's own stdout, kept so dropping it does not close fd 1
+
+
+def _forgive_closed_stdout() -> None:
+    stream = sys.stdout
+    if stream is None or _replaced:  # none, or replaced already (main() called twice in one process)
+        return
+    try:
+        fd = stream.fileno()
+        stream.flush()
+    except (OSError, ValueError, AttributeError):  # no real stdout (closed, or a test's capture)
+        return
+    _replaced.append(stream)
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(_Stdout(fd, "wb", closefd=False)), encoding=stream.encoding,
+                                  errors=stream.errors, line_buffering=bool(stream.line_buffering))
 
 
 def exit_fast() -> None:
@@ -48,6 +85,6 @@ def exit_fast() -> None:
     code = main()
     atexit._run_exitfuncs()  # os._exit skips them: they stop what halcfg started (passwordCommand groups)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError):  # the reader went away (`halcfg account list | head -1`)
+        with contextlib.suppress(OSError):  # a full disk or a closed stderr: nothing left to tell
             stream.flush()
     os._exit(code)

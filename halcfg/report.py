@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from halcfg.credentials.redact import hide_userinfo
-from halcfg.errors import UsageError
+from halcfg.errors import one_of
 from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
 
 if TYPE_CHECKING:
@@ -393,9 +393,5 @@ def reporter(kind: str, fmt: str) -> Callable[..., str]:
     """The reporter of `kind` called `fmt`; else the one usage error every command gives."""
     table = REPORTERS[kind]
     if fmt not in table:
-        from difflib import get_close_matches
-
-        close = get_close_matches(fmt, list(table), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise UsageError(f"--format must be one of {', '.join(table)}, not {fmt!r}{hint}")
+        raise one_of("--format", fmt, table)
     return table[fmt]

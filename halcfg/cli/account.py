@@ -15,7 +15,7 @@ import typer
 
 from halcfg import report
 from halcfg.cli import account_flags as flags
-from halcfg.cli.options import ConfigOption, Group
+from halcfg.cli.options import ConfigOption, Group, account_names
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
 from halcfg.edit.patch import AccountPatch
@@ -28,6 +28,7 @@ app = typer.Typer(help="Add, change, show and remove docker-registry accounts.",
 PROBE_TIMEOUT = 60.0  # seconds; an edit holds the file's lock while it probes
 
 Name = Annotated[str, typer.Argument(help="account name: lower-case letters, digits and dashes")]
+Existing = Annotated[str, typer.Argument(help="the account's name", autocompletion=account_names)]
 
 # What `add` and `edit` take besides the field flags: the password, probing, the file.
 _PASSWORD_OPTIONS = {
@@ -46,13 +47,14 @@ _PASSWORD_OPTIONS = {
         PROBE_TIMEOUT),
     "config": (str | None, ConfigOption.__metadata__[0], None),
 }
-# The password sources a flag can name, for "set one password source" (file-key order).
-_SOURCE_FLAGS = ("--password", "--password-stdin", *(
-    f.flag for f in flags.PLAIN if f.source or f.path[0] in SOURCE_BLOCKS))
+# flag -> the password source it sets, for "set one password source" (file-key order); the
+# fields of a source block (--ecr-region, --ecr-profile, ...) together name one source
+_SOURCE_FLAGS = {"--password": "password", "--password-stdin": "password", **{
+    f.flag: f.path[0] for f in flags.PLAIN if f.flag and (f.source or f.path[0] in SOURCE_BLOCKS)}}
 
 
 def _parameters(*, editing: bool) -> list[inspect.Parameter]:
-    name = inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Name)
+    name = inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Existing if editing else Name)
     extra = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default,
                                annotation=Annotated[kind, option])
              for key, (kind, option, default) in _PASSWORD_OPTIONS.items()]
@@ -96,9 +98,12 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
     values, notes = _password_flags(values)
     for note in notes:
         typer.echo(f"halcfg: note: {note}", err=True)
-    given = [flag for flag in _SOURCE_FLAGS if values.get(flags.param(flag)) not in (None, False)]
+    given: dict[str, str] = {}  # source -> the first flag that sets it ('' unsets: no source)
+    for flag, source in _SOURCE_FLAGS.items():
+        if values.get(flags.param(flag)) not in (None, False, ""):
+            given.setdefault(source, flag)
     if len(given) > 1:
-        raise UsageError(f"set one password source, not {' and '.join(given)}")
+        raise UsageError(f"set one password source, not {' and '.join(given.values())}")
     patch = flags.to_patch(values)
     password = _read_password(values)
     if not adding and patch == AccountPatch() and password is None:
@@ -116,10 +121,17 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
             inline=values["inline_password"], probe=probe, timeout=values["timeout"], on_probe=probing)
 
     result = attempt(not values["no_validate"])
+    color = report.color_wanted(sys.stdout)
     if result.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
-        typer.echo(report.render_edit(result, "", color=report.color_wanted(sys.stdout)))
-        if typer.confirm("Save it anyway?", default=False, err=True):
-            result = attempt(False)
+        # one question instead of "run it again with --no-validate", and each finding shown once
+        shown = list(result.findings)
+        typer.echo(report.render_text(shown, color=color))
+        if not typer.confirm("The registry refused it (above). Save it anyway?", default=False, err=True):
+            typer.echo("Not saved; the file is unchanged.")
+            return EXIT_FINDINGS
+        result = attempt(False)
+        said = {(f.code, f.message) for f in shown}  # shown at the user's file's places, found again at the new ones
+        result.findings = [f for f in result.findings if (f.code, f.message) not in said]
     if not result.written and not result.refused:
         typer.echo(f"Account {name} unchanged.")
         return EXIT_OK
@@ -127,7 +139,7 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
         password is not None and not values["inline_password"]) else ""
     done = (f"+ Added account {name}.{stored}" if adding
             else f"+ Edited account {name}: {', '.join(result.detail)}.{stored}")
-    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
+    typer.echo(report.render_edit(result, done, color=color))
     return EXIT_FINDINGS if result.refused else EXIT_OK
 
 
@@ -147,7 +159,7 @@ app.command("edit", cls=flags.HalyardCommand)(flags.command(_edit, _parameters(e
 
 
 @app.command("delete")
-def delete(name: Name, config: ConfigOption = None) -> None:
+def delete(name: Existing, config: ConfigOption = None) -> None:
     """Remove an account, with the comment lines right above it."""
     from halcfg.edit import accounts
 
@@ -155,17 +167,3 @@ def delete(name: Name, config: ConfigOption = None) -> None:
     done = "\n".join([f"- Deleted account {name}.", *result.detail])
     typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
     raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
-
-
-def _view(command: str) -> None:
-    """List `account get|list` in the typer app; their arguments go to cli/account_view.py untouched."""
-    from halcfg.cli.account_view import HELP, main
-
-    @app.command(command, help=HELP[command], add_help_option=False,
-                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def view(ctx: typer.Context) -> None:
-        raise typer.Exit(main([command, *ctx.args]))
-
-
-_view("get")
-_view("list")

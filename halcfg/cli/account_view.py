@@ -1,33 +1,37 @@
 """`halcfg account get NAME | list`: show accounts as written, secrets masked.
 
-Parsed with argparse and routed around typer by main.py, like validate: scripts call these
-often, and typer's start-up (it imports pydantic to convert flags) costs more than reading a
-large file. The typer app lists them and forwards here, so there is one definition of their flags.
+Parsed with argparse and routed around typer by main.py (fast paths in cli/commands.py), like
+validate: scripts call these often, and typer's start-up (it imports pydantic to convert flags)
+costs more than reading a large file. The typer app lists them and forwards here, so there is
+one definition of their flags.
 """
 
 from __future__ import annotations
 
+import argparse
+
 from halcfg.cli import argparse_help
+from halcfg.cli.commands import help_of
 from halcfg.config.path import config_path
 from halcfg.errors import UsageError
 from halcfg.findings import EXIT_OK
 
-HELP = {
-    "get": "Show one account as written; passwords are masked.",
-    "list": "List the accounts (* marks the primary one); passwords are masked.",
-}
 
-
-def main(argv: list[str]) -> int:
-    """`argv` is `get NAME [flags]` or `list [flags]`."""
-    command, rest = argv[0], argv[1:]
-    parser = argparse_help.parser(f"halcfg account {command}", HELP[command])
+def parser(command: str) -> argparse.ArgumentParser:
+    """The flags of `account get` or `account list`; their help line is the command table's."""
+    parser = argparse_help.parser(f"halcfg account {command}", help_of(f"account {command}"))
     if command == "get":
         parser.add_argument("name", metavar="NAME", help="the account's name")
     parser.add_argument("--format", default="text", help="text, json or yaml")
     parser.add_argument("-c", "--config", metavar="FILE",
                         help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
-    options = argparse_help.parse(parser, rest)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """`argv` is `get NAME [flags]` or `list [flags]`."""
+    command, rest = argv[0], argv[1:]
+    options = argparse_help.parse(parser(command), rest)
     if isinstance(options, int):
         return options
     from halcfg import report

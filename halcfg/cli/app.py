@@ -1,41 +1,29 @@
-"""The typer application: a table of commands, each imported only when it runs.
+"""The typer application, built from the command table (cli/commands.py): each command's module
+is imported only when that command runs, so `--help`, `--version` and completion import
+nothing they do not use (not the probe, requests or boto3). It also makes sure no exception
+reaches the user as a traceback, and that a usage error reads as every other error does.
 
-Each command module under `halcfg.cli` owns its flags and calls one stage; this module lists
-them, with the one-line description `halcfg --help` shows, so `--help`, `--version` and
-`account list` import nothing they do not use (not the probe, requests or boto3). It also
-makes sure no exception reaches the user as a traceback.
-
-A module offers either `app` (a typer group, e.g. `account`) or `register(app)` (adds its one
-command). To add a command, add its row to COMMANDS.
+A fast path (argparse `main(argv)`) is listed here by a command that hands it its arguments
+untouched; `halcfg.main` usually reaches it without this module.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from typing import Any
 
 import typer
+from typer import _click
 
 from halcfg import __version__
-from halcfg.cli.options import Group
+from halcfg.cli.commands import TOP, subcommands
+from halcfg.cli.options import ConfigOption, Group, usage_error
+from halcfg.config import path as config_path
 from halcfg.errors import UsageError
 
-# name -> (module under halcfg.cli, the description `halcfg --help` lists)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("init", "Write a starter accounts file; an existing file is never replaced."),
-    "validate": ("validate", "Check accounts files offline: JSON Schema plus halcfg's rules."),
-    "probe": ("probe", "Check each account against its registry's v2 API."),
-    "match": ("match", "Say which account's credentials each image reference gets, and why."),
-    "import": ("imports", "Import registry accounts from Halyard, Drone, docker or Kubernetes files."),
-    "render": ("render", "Compile the accounts into Spinnaker, Operator, Drone, Kubernetes, docker and kubelet files."),
-    "serve": ("serve", "Serve credentials at pull time."),
-    "account": ("account", "Add, change, show and remove docker-registry accounts."),
-    "provider": ("provider", "Turn providers on and off, and set their options."),
-    "schema": ("schema", "Print the accounts file's JSON Schema (draft 2020-12)."),
-    "completion": ("completion", "Print the shell completion script for bash, zsh or fish."),
-    "kubelet-credential-provider": ("kubelet_provider", "The kubelet's image credential provider plugin."),
-}
+COMMANDS = {command.name: command for command in TOP}
 COMPLETE_VAR = "_HALCFG_COMPLETE"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,12 +34,21 @@ class LazyGroup(Group):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
+    @functools.cache  # noqa: B019 - one app per process; resolving asks twice
     def get_command(self, ctx: Any, name: str) -> Any:
-        if name not in COMMANDS:
+        from halcfg.cli.completion import forwarding
+
+        row = COMMANDS.get(name)
+        if row is None:
             return None
-        module = importlib.import_module(f"halcfg.cli.{COMMANDS[name][0]}")
-        if hasattr(module, "app"):
+        module = importlib.import_module(f"halcfg.cli.{row.module}")
+        if row.fast:
+            command = forwarding(row, module.main)
+        elif hasattr(module, "app"):
             command = typer.main.get_group(module.app)
+            for sub in subcommands(name):
+                sub_main = importlib.import_module(f"halcfg.cli.{sub.module}").main
+                command.add_command(forwarding(sub, sub_main), sub.words[-1])
         else:
             holder = typer.Typer(rich_markup_mode=None, add_completion=False)
             module.register(holder)
@@ -63,7 +60,7 @@ class LazyGroup(Group):
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from the table: no module is imported to describe its command."""
         with formatter.section("Commands"):
-            formatter.write_dl(list((name, help_text) for name, (_, help_text) in COMMANDS.items()))
+            formatter.write_dl([(name, row.help) for name, row in COMMANDS.items()])
 
 
 def _plain_help(command: Any) -> None:
@@ -96,8 +93,12 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    config: ConfigOption = None,
 ) -> None:
-    """halcfg keeps registry accounts declared (halcfg.yaml), checked (validate, probe) and compiled."""
+    """halcfg keeps registry accounts declared (halcfg.yaml), checked (validate, probe) and compiled.
+    -c FILE works before the command as after it."""
+    if config:
+        config_path.given = config
 
 
 def fail(message: str) -> int:
@@ -114,7 +115,11 @@ def run(args: list[str]) -> int:
 
         completion_init()
     try:
-        app(args=args, prog_name="halcfg", standalone_mode=True)
+        code = app(args=args, prog_name="halcfg", standalone_mode=False)
+    except _click.exceptions.UsageError as error:
+        return usage_error(error)
+    except typer.Abort:
+        return fail("interrupted")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else int(done.code is not None)
     except UsageError as error:
@@ -123,4 +128,4 @@ def run(args: list[str]) -> int:
         return fail("interrupted")
     except OSError as error:
         return fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-    return 0
+    return code if isinstance(code, int) else 0

@@ -1,16 +1,20 @@
-"""argparse parsers whose help reads like the typer commands' (`Usage:`, Arguments, Options, `-h`).
+"""argparse parsers whose help and errors read like the typer commands' (`Usage:`, Arguments,
+Options, `-h`; one `halcfg: error:` line with the closest spelling of a mistyped option or value).
 
-The fast paths (validate, render, the kubelet plugin) parse with argparse to start without
-typer; this keeps `halcfg X -h` in one style whichever parser X uses.
+The fast paths (validate, render, account get|list, the kubelet plugin) parse with argparse to
+start without typer; this keeps `halcfg X -h` and `halcfg X --typo` in one style whichever parser
+X uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NoReturn
 
+from halcfg.errors import closest
 from halcfg.findings import EXIT_OK, EXIT_USAGE
 
 
@@ -19,9 +23,47 @@ class _Style(argparse.RawDescriptionHelpFormatter):
         super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
 
 
-def parser(prog: str, description: str, usage: str | None = None) -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, with a did-you-mean for options and choices."""
+
+    def error(self, message: str) -> NoReturn:
+        raise SystemExit(usage_error(self.prog, message))
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        options, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self.error(unknown_option(extra[0], self.option_strings()) if extra[0].startswith("-")
+                       else f"unexpected argument {extra[0]!r}")
+        return options
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            guess = closest(str(value), [str(choice) for choice in action.choices])
+            self.error(f"{'/'.join(action.option_strings) or action.metavar}: {value!r} is not one of "
+                       f"{', '.join(map(str, action.choices))}" + (f" (did you mean {guess!r}?)" if guess else ""))
+
+    def option_strings(self) -> list[str]:
+        return [flag for action in self._actions for flag in action.option_strings]
+
+
+def unknown_option(flag: str, known: Iterable[str]) -> str:
+    name = flag.partition("=")[0]
+    guess = closest(name, [k for k in known if k.startswith("--")] if name.startswith("--") else list(known))
+    return f"no such option: {name}" + (f" (did you mean {guess}?)" if guess else "")
+
+
+def usage_error(prog: str, message: str) -> int:
+    """Print the one line every usage error gets; return its exit code (2)."""
+    from halcfg.report import printable
+
+    print(f"halcfg: error: {printable(message.rstrip('.'))}; see '{prog} -h'", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def parser(prog: str, description: str, usage: str | None = None) -> Parser:
     text = textwrap.fill(" ".join(description.split()), width=78, initial_indent="  ", subsequent_indent="  ")
-    made = argparse.ArgumentParser(prog=prog, usage=usage, description=text, formatter_class=_Style, add_help=False)
+    made = Parser(prog=prog, usage=usage, description=text, formatter_class=_Style, add_help=False,
+                  allow_abbrev=False)
     made._positionals.title, made._optionals.title = "Arguments", "Options"
     made.add_argument("-h", "--help", action="help", help="Show this message and exit.")
     return made
@@ -33,17 +75,3 @@ def parse(made: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace 
         return made.parse_args(argv)
     except SystemExit as stop:
         return EXIT_USAGE if stop.code else EXIT_OK
-
-
-def forward(app: Any, name: str, help_text: str, main: Callable[[list[str]], int]) -> None:
-    """List a fast-path command in the typer app: typer shows it, and its arguments go to `main`
-    untouched (argparse parses them, as when `halcfg.main` routes there directly)."""
-    import typer
-
-    def command(ctx: typer.Context) -> None:
-        raise typer.Exit(main(ctx.args))
-
-    # this module postpones annotations; typer resolves them against its globals, which hold no typer
-    command.__annotations__ = {"ctx": typer.Context, "return": None}
-    app.command(name, help=help_text, add_help_option=False,
-                context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from halcfg.cli.options import ConfigOption
+from halcfg.cli.options import ConfigOption, choices
 
 SOURCES = ("halconfig", "drone", "docker-config", "kubernetes-secret")  # halcfg.importers.sources, checked by a test
 
@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
 
 def import_(
     source: Annotated[str, typer.Option(
-        "--from", metavar="|".join(SOURCES), help="what FILE is: " + ", ".join(SOURCES), show_default=False)],
+        "--from", metavar="|".join(SOURCES), help="what FILE is: " + ", ".join(SOURCES), show_default=False,
+        autocompletion=choices(SOURCES))],
     file: Annotated[Path, typer.Argument(metavar="FILE", help=(
         "~/.hal/config, Drone's registry file, ~/.docker/config.json, "
         "or Kubernetes Secrets (YAML or JSON, a List, `kubectl get secret -o yaml`)"))],

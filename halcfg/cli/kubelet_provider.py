@@ -19,7 +19,7 @@ HELP = "The kubelet's image credential provider plugin: CredentialProviderReques
 DEADLINE = 45  # seconds; the kubelet's exec timeout is 60
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse_help.parser("halcfg kubelet-credential-provider", HELP)
     parser.add_argument("-c", "--config", type=Path,
                         help="the accounts file (default: $HALCFG_CONFIG, else ~/.config/halcfg/halcfg.yaml)")
@@ -33,7 +33,7 @@ def _give_up(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    options = argparse_help.parse(_parser(), argv)
+    options = argparse_help.parse(parser(), argv)
     if isinstance(options, int):
         return options
     from halcfg.credentials.cache import TokenCache
@@ -54,8 +54,3 @@ def main(argv: list[str]) -> int:
         print(f"halcfg: warning: {cache.problem}", file=sys.stderr)
     sys.stdout.buffer.write(response)
     return EXIT_OK
-
-
-def register(app: object) -> None:
-    """List `kubelet-credential-provider` in the typer app; its arguments go to `main` untouched."""
-    argparse_help.forward(app, "kubelet-credential-provider", HELP, main)

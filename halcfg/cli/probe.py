@@ -9,9 +9,10 @@ from typing import Annotated, TextIO
 
 import typer
 
-from halcfg.cli.options import ConfigOption
+from halcfg.cli.options import ConfigOption, account_names, choices
 from halcfg.config.path import config_path
 from halcfg.probe.run import DEFAULT_CONCURRENCY
+from halcfg.report import formats
 
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bounded by clientTimeoutMillis
 
@@ -19,9 +20,11 @@ DEFAULT_TIMEOUT = 120.0  # seconds for the whole probe; each request is also bou
 def register(app: typer.Typer) -> None:
     @app.command("probe")
     def probe(
-        names: Annotated[list[str] | None, typer.Argument(help="accounts to probe (default: all)")] = None,
+        names: Annotated[list[str] | None, typer.Argument(
+            help="accounts to probe (default: all)", autocompletion=account_names)] = None,
         config: ConfigOption = None,
-        fmt: Annotated[str, typer.Option("--format", help="report format: text or json")] = "text",
+        fmt: Annotated[str, typer.Option(
+            "--format", help="report format: text or json", autocompletion=choices(formats("probe")))] = "text",
         concurrency: Annotated[int, typer.Option(min=1, help="requests in flight at once")] = DEFAULT_CONCURRENCY,
         timeout: Annotated[float, typer.Option(min=0.1, help="seconds for the whole probe")] = DEFAULT_TIMEOUT,
         strict: Annotated[bool, typer.Option("--strict", help="fail on warnings too")] = False,

@@ -19,7 +19,7 @@ DIR/<target>/ (files holding secrets 0600; files no longer rendered are removed)
 the real bytes; --check compares with DIR and exits 1 with a masked diff when they are stale."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse_help.parser("halcfg render", HELP)
     add = parser.add_argument
     add("-t", "--target", action="append", required=True, metavar="T",
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = argparse_help.parse(_parser(), argv)
+    args = argparse_help.parse(parser(), argv)
     if isinstance(args, int):
         return args
     from halcfg.render.target import RenderOptions
@@ -93,8 +93,3 @@ def run(path: Path, options: object, out: str | None, check: bool, template_dir:
         sys.stdout.flush()
     print(report.reporter("render", "text")(result, path=path, out=out), file=report_stream)
     return result.exit_code
-
-
-def register(app: object) -> None:
-    """List `render` in the typer app; its arguments go to `main` untouched."""
-    argparse_help.forward(app, "render", HELP, main)

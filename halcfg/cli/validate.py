@@ -18,7 +18,7 @@ from halcfg.findings import EXIT_OK
 HELP = "Check accounts files offline: JSON Schema plus halcfg's rules. Fast enough for pre-commit."
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse_help.parser("halcfg validate", HELP, usage="%(prog)s [OPTIONS] [FILE]...")
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
                         help="accounts files (default: --config, $HALCFG_CONFIG or ./halcfg.yaml)")
@@ -26,14 +26,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", default="text", help="report format: text or json")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too; inline passwords are errors")
     parser.add_argument("--require-secrets", action="store_true",
-                        help="password, key and CA files must be on this machine (default: a missing one is "
-                             "reported as info, for clones without the git-ignored secrets/)")
+                        help="password, key and CA files must be on this machine, and kept to yourself "
+                             "(default: a missing one is info, and modes are not judged: git checks every file "
+                             "out 0644, and a clone lacks the git-ignored secrets/)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no per-file summary")
     return parser
 
 
 def main(argv: list[str]) -> int:
-    options = argparse_help.parse(_parser(), argv)
+    options = argparse_help.parse(parser(), argv)
     if isinstance(options, int):
         return options
     from halcfg import report
@@ -61,8 +62,3 @@ def main(argv: list[str]) -> int:
     if text:
         print(text)
     return worst
-
-
-def register(app: object) -> None:
-    """List `validate` in the typer app; its arguments go to `main` untouched."""
-    argparse_help.forward(app, "validate", HELP, main)

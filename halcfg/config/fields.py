@@ -23,8 +23,8 @@ class Field:
     kind: Kind  # "list": a list of strings; "mapping": string to string (labels); "block": the fields under it
     help: str  # one sentence: the schema's description and the flag's help
     default: Any = None  # Halyard's default, as the model reads an absent key; None: unset
-    flag: str | None = None  # `account add|edit` flag; Halyard's spelling where Halyard has one
-    item: str | None = None  # a list's item noun: `account edit --add-ITEM/--remove-ITEM`
+    flag: str | None = None  # `account add|edit` flag; Halyard's spelling where Halyard has one, else render's
+    item: str | None = None  # a list's item noun (`account edit --add-ITEM/--remove-ITEM`); a mapping's: --remove-ITEM
     secret: bool = False  # the value is a secret itself: masked in get/list, never echoed
     source: bool = False  # a password source; an account sets at most one
     attr: str = ""  # the model's attribute; default: the key in snake_case, dots as `_`
@@ -73,14 +73,16 @@ FIELDS: tuple[Field, ...] = (
     Field("ecr.region", "string", "AWS region of the registry. Defaults to the region in the ECR address.",
           flag="--ecr-region"),
     Field("ecr.registryId", "string", "AWS account id that owns the registry. Defaults to the id in the ECR "
-          "address."),
-    Field("ecr.profile", "string", "Named profile from ~/.aws/config to authenticate with."),
+          "address.", flag="--ecr-registry-id"),
+    Field("ecr.profile", "string", "Named profile from ~/.aws/config to authenticate with.", flag="--ecr-profile"),
     Field("ecr.endpointUrl", "string", "ECR API endpoint override (a VPC endpoint, or a local test server). "
-          "AWS_ENDPOINT_URL also works."),
-    Field("ecr.accessKeyId", "string", "Static AWS access key id; needs secretAccessKeyFile or secretAccessKeyEnv."),
+          "AWS_ENDPOINT_URL also works.", flag="--ecr-endpoint-url"),
+    Field("ecr.accessKeyId", "string", "Static AWS access key id; needs secretAccessKeyFile or secretAccessKeyEnv.",
+          flag="--ecr-access-key-id"),
     Field("ecr.secretAccessKeyFile", "string", "File holding the static AWS secret access key, relative to this "
-          "file's folder."),
-    Field("ecr.secretAccessKeyEnv", "string", "Environment variable holding the static AWS secret access key."),
+          "file's folder.", flag="--ecr-secret-access-key-file"),
+    Field("ecr.secretAccessKeyEnv", "string", "Environment variable holding the static AWS secret access key.",
+          flag="--ecr-secret-access-key-env"),
     Field("caCertFile", "string", "PEM bundle to verify the registry's TLS certificate, relative to this file's "
           "folder.", flag="--ca-cert-file"),
     Field("insecureRegistry", "boolean", "Skip TLS certificate verification. Use caCertFile instead where you can.",
@@ -109,15 +111,17 @@ FIELDS: tuple[Field, ...] = (
           item="required-group-membership"),
     Field("environment", "string", "Environment name this account belongs to in Spinnaker.", flag="--environment"),
     Field("providerVersion", "string", "Halyard's provider version of the account (V1 or V2); Halyard writes it, "
-          "clouddriver ignores it."),
+          "clouddriver ignores it.", flag="--provider-version"),
     Field("drone", "block", "Where Drone's registry extension and global registry file offer this credential."),
     Field("drone.repos", "list", "Drone repositories (owner/name, globs allowed) that may use this credential; "
-          "empty means all.", default=()),
-    Field("drone.events", "list", "Drone build events that may use this credential; empty means all.", default=()),
+          "empty means all.", default=(), flag="--drone-repos", item="drone-repo"),
+    Field("drone.events", "list", "Drone build events that may use this credential; empty means all.", default=(),
+          flag="--drone-events", item="drone-event"),
     Field("kubernetes", "block", "How the Kubernetes dockerconfigjson Secret for this account is named."),
-    Field("kubernetes.secretName", "string", "Secret name; defaults to the account name."),
-    Field("kubernetes.namespace", "string", "Namespace of the Secret."),
-    Field("kubernetes.labels", "mapping", "Labels on the Secret (render's --label adds to them and wins on a clash)."),
+    Field("kubernetes.secretName", "string", "Secret name; defaults to the account name.", flag="--secret-name"),
+    Field("kubernetes.namespace", "string", "Namespace of the Secret.", flag="--namespace"),
+    Field("kubernetes.labels", "mapping", "Labels on the Secret (render's --label adds to them and wins on a clash).",
+          flag="--label", item="label"),
 )
 
 BY_KEY = {f.key: f for f in FIELDS}

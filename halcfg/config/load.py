@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from halcfg.config.path import init_hint
 from halcfg.errors import LoadError
 
 MAX_BYTES = 8 * 1024 * 1024  # a 1,000-account file is ~250 KB; anything near this is a mistake
@@ -82,7 +83,7 @@ def read_text(path: Path) -> str:
     try:
         raw = regular.read(path, MAX_BYTES)
     except FileNotFoundError:
-        raise LoadError(f"{path}: no such file (create one with `halcfg init`)") from None
+        raise LoadError(f"{path}: no such file (create one with `{init_hint(path)}`)") from None
     except IsADirectoryError:
         raise LoadError(f"{path}: is a directory, not an accounts file") from None
     except regular.FileTooLarge:
@@ -216,7 +217,7 @@ class _Builder:
                 "numbers in an accounts file are short (quote it if it is text)"
             ) from None
         if not root.container or root.container[0] is None:
-            raise LoadError(f"{self.path}: file is empty; start one with `halcfg init`")
+            raise LoadError(f"{self.path}: file is empty; start one with `{init_hint(self.path)}`")
         return Document(self.path, root.container[0], self.marks)
 
     def read_events(self, get_event: Any, events: Any) -> None:

@@ -112,7 +112,7 @@ def inline_password(config: Config, policy: Policy) -> Iterator[Finding]:
             yield _finding(
                 Severity.ERROR if policy.strict else Severity.WARNING, "plaintext-secret", account, "password",
                 "password is a plaintext secret in this file",
-                "move it to a file with `halcfg account edit NAME --password` "
+                f"move it to a file with `halcfg account edit {account.name} --password` "
                 "(stored 0600 under secrets/), or use passwordCommand or passwordEnv",
             )
 
@@ -185,7 +185,8 @@ def addresses(config: Config, policy: Policy) -> Iterator[Finding]:
             yield _finding(
                 Severity.ERROR, "address-credentials", account, "address", f"address: {error}",
                 "remove user:password@ from address; put the user in `username` and the password in "
-                "`passwordFile` (or passwordCommand / passwordEnv), or run `halcfg account edit --password-stdin`",
+                f"`passwordFile` (or passwordCommand / passwordEnv), or run `halcfg account edit {account.name} "
+                "--password-stdin`",
             )
             continue
         except AddressError as error:
@@ -340,9 +341,13 @@ def _file(
         return
     if not secret:
         return
-    yield from _open_to_others(account, key, f"{key} {value!r}", path, mode, 0o600)
+    # Modes are judged where the secrets are required (probe, render, edits, the helpers, validate
+    # --require-secrets), as ssh judges a key's mode when it reads it: git checks every file out
+    # 0644 whatever the deploy host's copy is, so a clone's validate has nothing to judge.
+    if policy.secrets:
+        yield from _open_to_others(account, key, f"{key} {value!r}", path, mode, 0o600)
     folder = config.base_dir / "secrets"
-    if path.parent == folder and folder not in folders:
+    if policy.secrets and path.parent == folder and folder not in folders:
         folders.add(folder)
         try:
             folder_mode = folder.stat().st_mode

@@ -17,6 +17,7 @@ from typing import Any
 from halcfg.config.fields import BY_KEY, PASSWORD_SOURCES
 from halcfg.config.model import PROVIDER, Account, unknown_account
 from halcfg.config.opener import RAW, open_accounts
+from halcfg.config.path import command_for
 from halcfg.credentials.redact import MASK, hide_userinfo
 from halcfg.errors import UsageError
 
@@ -87,7 +88,8 @@ def read_listing(path: Path) -> Listing:
     data = data if isinstance(data, dict) else {}
     accounts = data.get("accounts") or []
     if not isinstance(accounts, list):
-        raise UsageError(f"{path}: providers.dockerRegistry.accounts is not a list (see `halcfg validate`)")
+        raise UsageError(f"{path}: providers.dockerRegistry.accounts is not a list "
+                         f"(see `{command_for('validate', path)}`)")
     accounts = [a for a in accounts if isinstance(a, dict)]
     primary = data.get("primaryAccount")
     if primary is None and accounts:

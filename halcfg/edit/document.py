@@ -20,9 +20,10 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from halcfg.config import load as loader
-from halcfg.config.fields import PASSWORD_SOURCES
+from halcfg.config.fields import PASSWORD_SOURCES, SOURCE_BLOCKS
 from halcfg.config.fields import order as key_order
 from halcfg.config.model import PROVIDER, unknown_account
+from halcfg.config.path import command_for
 from halcfg.config.schema import schema_document
 from halcfg.edit import region
 from halcfg.edit.patch import AccountPatch, Path_
@@ -105,7 +106,7 @@ def parse(text: str, path: Path, *, bom: bool = False) -> Document:
 def _mapping(parsed: loader.Document, text: str, bom: bool) -> Document:
     if not isinstance(parsed.data, dict):
         raise LoadError(f"{parsed.path}:1:1: the top level is a {type(parsed.data).__name__}, not a mapping; "
-                        "see `halcfg init`")
+                        "see `halcfg schema` for what it holds")
     return Document(parsed.path, text, parsed, bom)
 
 
@@ -238,7 +239,8 @@ def add_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, lis
     if existing is not None:
         if existing == _plain(account):
             return doc.original, []  # the same add again: nothing to do
-        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with `halcfg account edit {name}`")
+        raise UsageError(f"{doc.path}: account {name!r} already exists; change it with "
+                         f"`{command_for(f'account edit {name}', doc.path)}`")
     lines = _lines(doc)
     count = len(accounts(doc))
     last = _item(doc, lines, count - 1) if count else None
@@ -509,8 +511,8 @@ def _get_path(node: Any, path: Path_) -> Any:
 def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
     """Set (or, for None, remove) the value at `path`; False when it already was so.
 
-    An emptied `permissions` goes too; an emptied `ecr` stays, because `ecr: {}` still means
-    "ask AWS for the password".
+    A block or mapping emptied by a removal goes too (`permissions`, `drone`, `kubernetes` and
+    its `labels`), except a password-source block: `ecr: {}` still means "ask AWS for the password".
     """
     *parents, key = path
     node = account
@@ -526,8 +528,11 @@ def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
         if key not in node:
             return False
         del node[key]
-        if parents == ["permissions"] and not node:
-            del account["permissions"]
+        for depth in range(len(parents), 0, -1):  # the emptied mappings above it, innermost first
+            holder = _get_path(account, tuple(parents[: depth - 1]))
+            if parents[0] in SOURCE_BLOCKS or holder[parents[depth - 1]]:
+                break
+            del holder[parents[depth - 1]]
         return True
     if key in node and _plain(node[key]) == value:
         return False

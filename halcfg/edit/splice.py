@@ -150,3 +150,23 @@ def _keep_comments(base: list[str], new: list[str]) -> list[str]:
             out[at:at] = added
         floor = len(out)
     return out
+
+
+def original_place(original: str, proposed: str, line: int, col: int) -> tuple[int, int]:
+    """Where (`line`, `col`) of `proposed` — an edit of `original` that was not saved — stands in
+    `original`, the file the user has: the same place on a line the edit kept, else the place
+    the change starts (the first character that differs: where a new account would have gone)."""
+    old = [text.rstrip("\r\n") for text in split_lines(original)] or [""]
+    new = [text.rstrip("\r\n") for text in split_lines(proposed)]
+    for tag, i1, _, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if not j1 <= line - 1 < max(j2, j1 + 1):
+            continue
+        if tag == "equal":
+            return i1 + line - 1 - j1 + 1, col
+        if i1 >= len(old):  # appended past the end: the end of the last line
+            return len(old), len(old[-1]) + 1
+        before, after = old[i1], new[j1] if j1 < len(new) else ""
+        same = next((k for k, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+                    min(len(before), len(after)))
+        return i1 + 1, same + 1
+    return len(old), len(old[-1]) + 1

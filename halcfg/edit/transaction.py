@@ -8,6 +8,7 @@ password file written for the edit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from halcfg.config.opener import EDITED, open_accounts, with_flags
 from halcfg.config.rules import FILE_ABSENT, FILE_MISSING
 from halcfg.edit import document, secretfiles
 from halcfg.edit.document import Document
+from halcfg.edit.splice import original_place
 from halcfg.errors import UsageError
 from halcfg.files.atomic import locked, write_atomic
 from halcfg.findings import Finding, Severity
@@ -97,6 +99,7 @@ def edit(
                 findings += _probe(config, checked, touched, probe_timeout, on_probe)
             shown = [f for f in findings if _worth_showing(f, touched)]
             if any(map(blocking, findings)) if blocking else _errors(findings):
+                shown = [_in_original(f, doc.original, text) for f in shown]  # the file stays as it was
                 return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
             if dry_run:
                 return Result(detail, shown, written=False, refused=False, diff=_diff(path, doc.original, text))
@@ -180,6 +183,16 @@ def _diff(path: Path, before: str, after: str) -> str:
         fromfile=str(path), tofile=str(path),
     )
     return "".join(lines)
+
+
+def _in_original(finding: Finding, original: str, proposed: str) -> Finding:
+    """The finding of a refused edit cited in the file the user has, not in the unsaved text: a
+    place the edit kept stays; one inside the change moves to where the change starts."""
+    where = finding.location
+    if where.line is None or not original:
+        return finding
+    line, col = original_place(original, proposed, where.line, where.col or 1)
+    return dataclasses.replace(finding, location=dataclasses.replace(where, line=line, col=col))
 
 
 def _errors(findings: list[Finding]) -> bool:

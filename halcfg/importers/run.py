@@ -16,7 +16,7 @@ from halcfg.credentials.redact import redact
 from halcfg.edit import document, secretfiles
 from halcfg.edit import transaction as editing
 from halcfg.edit.document import AccountChange, Document
-from halcfg.errors import UsageError
+from halcfg.errors import UsageError, one_of
 from halcfg.findings import Finding, Location, Severity, StageResult
 from halcfg.importers import names
 from halcfg.importers.source import Candidate, Found
@@ -60,7 +60,7 @@ def run_import(
     dry_run: bool = False,
 ) -> StageResult[ImportRun]:
     if source not in SOURCES:
-        raise UsageError(f"--from must be one of {', '.join(SOURCES)}, not {source!r}")
+        raise one_of("--from", source, SOURCES)
     if deployment is not None and source != "halconfig":
         raise UsageError("--deployment goes with --from halconfig")
     found = SOURCES[source](file, deployment)

@@ -12,7 +12,7 @@ from typing import Any
 from halcfg.config.check import place
 from halcfg.config.opener import RENDER, open_accounts
 from halcfg.credentials.redact import redact
-from halcfg.errors import UsageError
+from halcfg.errors import UsageError, closest
 from halcfg.findings import StageResult
 from halcfg.render import output
 from halcfg.render.manifest import MANIFEST, Manifest, is_target_name, load_manifest
@@ -114,7 +114,9 @@ def _targets(requested: tuple[str, ...], folders: list[Path]) -> list[str]:
         return available
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise UsageError(f"unknown target {', '.join(unknown)}; known: {', '.join(available)}, all")
+        guess = closest(unknown[0], [*available, ALL])
+        raise UsageError(f"unknown target {', '.join(unknown)}" + (f" (did you mean {guess!r}?)" if guess else "")
+                         + f"; known: {', '.join(available)}, all")
     return list(dict.fromkeys(names))
 
 

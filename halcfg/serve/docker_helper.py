@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 from halcfg import __version__
 from halcfg.config.model import Config
-from halcfg.config.path import user_config_path
+from halcfg.config.path import command_for, user_config_path
 from halcfg.serve.pull_credentials import ServeError, go_json, load_served, pull_credential
 
 NAME = "docker-credential-halcfg"
@@ -135,7 +135,7 @@ def _refuse_managed(url: str, command: str) -> None:
     if account is not None:
         raise HelperError(
             f"halcfg: {url} is account {account.name!r} of {path}, the source of truth for its credentials; "
-            f"{command} does not change it: use `halcfg account edit {account.name}` instead"
+            f"{command} does not change it: use `{command_for(f'account edit {account.name}', path)}` instead"
         )
     print(f"halcfg: {url} is not in {path}; {NAME} keeps no credentials for it "
           f"(map only halcfg's hosts to it in credHelpers)", file=sys.stderr)

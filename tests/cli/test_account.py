@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from halcfg.cli.account_flags import block_flag
+from halcfg.config.fields import FIELDS
 from tests.support import BASIC_PASSWORD, BASIC_USER
 from tests.support.cli import run_cli
 from tests.support.cli import run_ok as ok
@@ -75,6 +77,25 @@ def test_a_refused_add_on_a_terminal_offers_to_save_anyway(tmp_path: Path, free_
     assert b"probing account down at 127.0.0.1:" in seen and b"[registry-unreachable]" in seen
     assert b"+ Added account down." in seen
     assert "name: down" in (tmp_path / "halcfg.yaml").read_text()
+
+
+@pytest.mark.parametrize("answer", [b"y", b"n"])
+def test_the_save_anyway_prompt_says_one_thing_and_shows_each_finding_once(
+        tmp_path: Path, free_port: int, answer: bytes) -> None:
+    ok("account", "add", "first", "--address", f"127.0.0.1:{free_port}", "--plain-http", "--no-validate",
+       "-c", tmp_path / "halcfg.yaml")  # so the refused one also gets a warning (same registry)
+    code, seen = on_a_terminal("account", "add", "down", "--address", f"127.0.0.1:{free_port}", "--plain-http",
+                               "--timeout", "5", cwd=tmp_path, env={"NO_COLOR": "1"},
+                               answers={b"Save it anyway? [y/N]": answer + b"\n"})
+    text = seen.decode().replace("\r\n", "\n")
+    assert text.count("[registry-unreachable]") == 1 and text.count("[same-registry]") == 1, text
+    assert "run the command again with --no-validate" not in text  # no second, different advice
+    assert text.count("The registry refused it (above). Save it anyway? [y/N]:") == 1
+    saved = "name: down" in (tmp_path / "halcfg.yaml").read_text()
+    if answer == b"y":
+        assert (code, saved) == (0, True) and text.rstrip().endswith("+ Added account down.")
+    else:
+        assert (code, saved) == (1, False) and text.rstrip().endswith("Not saved; the file is unchanged.")
 
 
 @pytest.mark.parametrize(
@@ -411,3 +432,177 @@ def test_the_canary_password_never_shows(tmp_path: Path) -> None:
     codes = [code for _, code, _ in outputs]
     assert codes[:6] == [0, 0, 0, 0, 1, 2], outputs[:6]
     assert all("Traceback" not in output for _, _, output in outputs)
+
+
+# ---- every field from the CLI (issue 17 item 3) -----------------------------------------------
+
+SETTABLE = [f for f in FIELDS if f.kind != "block" and f.key != "name" and not f.secret]  # password: --password
+
+
+def test_every_settable_field_has_a_flag() -> None:
+    """From the field table: a flag for each field, --add/--remove for lists and mappings, --no-BLOCK."""
+    add = " ".join(ok("account", "add", "-h").split())
+    edit = " ".join(ok("account", "edit", "-h").split())
+    for f in SETTABLE:
+        assert f.flag, f"{f.key} has no flag in halcfg/config/fields.py"
+        assert f" {f.flag} " in add and f" {f.flag} " in edit, f.flag
+        if f.kind in ("list", "mapping"):
+            assert f" --add-{f.item} " in edit and f" --remove-{f.item} " in edit, f.key
+    for f in FIELDS:
+        if f.kind == "block":
+            assert f" {block_flag(f)} " in edit, f.key
+
+
+ECR_AND_QUAY = """\
+# team registries
+version: 1
+providers:
+  dockerRegistry:
+    enabled: true
+    accounts:
+      # the ECR one
+      - name: ecr
+        address: 012345678910.dkr.ecr.eu-west-1.amazonaws.com   # prod
+        ecr:
+          region: eu-west-1  # where it lives
+      # Quay
+      - name: quay
+        address: quay.io
+        username: bot
+        passwordEnv: Q
+"""
+HEAD, QUAY = ECR_AND_QUAY.split("      # Quay\n")
+HEAD = HEAD.removesuffix("        ecr:\n          region: eu-west-1  # where it lives\n")  # up to the ecr block
+QUAY = "      # Quay\n" + QUAY
+
+
+def _edit(path: Path, *args: str) -> str:
+    ok("account", "edit", *args, "--no-validate", "-c", path)
+    return path.read_text()
+
+
+def test_ecr_fields_are_set_changed_and_unset_with_comments_kept(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ECR_AND_QUAY)
+    (tmp_path / "keys").mkdir(mode=0o700)
+    (tmp_path / "keys" / "ecr.key").write_text("k")
+    (tmp_path / "keys" / "ecr.key").chmod(0o600)
+    region = "        ecr:\n          region: eu-west-1  # where it lives\n"
+    assert _edit(path, "ecr", "--ecr-profile", "prod", "--ecr-registry-id", "012345678910", "--ecr-access-key-id",
+                 "AKIA1", "--ecr-secret-access-key-env", "AWS_SK") == HEAD + region + (
+        "          registryId: '012345678910'\n"  # quoted: a string of digits stays a string
+        "          profile: prod\n"
+        "          accessKeyId: AKIA1\n"
+        "          secretAccessKeyEnv: AWS_SK\n") + QUAY
+    assert _edit(path, "ecr", "--ecr-profile", "staging", "--ecr-secret-access-key-env", "",
+                 "--ecr-secret-access-key-file", "keys/ecr.key") == HEAD + region + (
+        "          registryId: '012345678910'\n"
+        "          profile: staging\n"
+        "          accessKeyId: AKIA1\n"
+        "          secretAccessKeyFile: keys/ecr.key\n") + QUAY
+    assert _edit(path, "ecr", "--ecr-profile", "", "--ecr-registry-id", "", "--ecr-access-key-id", "",
+                 "--ecr-secret-access-key-file", "", "--ecr-endpoint-url", "http://127.0.0.1:9") == HEAD + region + (
+        "          endpointUrl: http://127.0.0.1:9\n") + QUAY
+    emptied = _edit(path, "ecr", "--ecr-endpoint-url", "", "--ecr-region", "")
+    assert emptied == HEAD + "        ecr: {}\n" + QUAY  # still ECR: ask AWS
+    # the whole block, and with it the password source: another takes its place
+    assert _edit(path, "ecr", "--no-ecr", "--password-env", "E") == HEAD + "        passwordEnv: E\n" + QUAY
+
+
+def test_every_kind_of_field_is_set_changed_and_unset_with_comments_kept(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ECR_AND_QUAY)
+    # set: string, integer, boolean, list, mapping, in the drone, kubernetes and permissions blocks
+    assert _edit(path, "quay", "--drone-repos", "org/*", "--drone-events", "push,tag", "--secret-name", "quay-pull",
+                 "--namespace", "ci", "--label", "team=ci", "--label", "tier=1", "--cache-threads", "4",
+                 "--plain-http", "--environment", "prod", "--read-permissions", "dev") == ECR_AND_QUAY + (
+        "        plainHttp: true\n"
+        "        cacheThreads: 4\n"
+        "        permissions:\n"
+        "          READ: [dev]\n"
+        "        environment: prod\n"
+        "        drone:\n"
+        "          repos: [org/*]\n"
+        "          events: [push, tag]\n"
+        "        kubernetes:\n"
+        "          secretName: quay-pull\n"
+        "          namespace: ci\n"
+        "          labels:\n"
+        "            team: ci\n"
+        "            tier: '1'\n")
+    # change: items added and removed, keys of a mapping added and removed, values replaced
+    assert _edit(path, "quay", "--add-drone-repo", "org2/app", "--remove-drone-event", "tag", "--add-label",
+                 "owner=me", "--remove-label", "tier", "--cache-threads", "5", "--plain-http", "false",
+                 "--environment", "staging", "--add-read-permission", "ops") == ECR_AND_QUAY + (
+        "        plainHttp: false\n"
+        "        cacheThreads: 5\n"
+        "        permissions:\n"
+        "          READ: [dev, ops]\n"
+        "        environment: staging\n"
+        "        drone:\n"
+        "          repos: [org/*, org2/app]\n"
+        "          events: [push]\n"
+        "        kubernetes:\n"
+        "          secretName: quay-pull\n"
+        "          namespace: ci\n"
+        "          labels:\n"
+        "            team: ci\n"
+        "            owner: me\n")
+    # unset: '' for every kind, the last item removed; emptied blocks go
+    assert _edit(path, "quay", "--drone-repos", "", "--remove-drone-event", "push", "--secret-name", "",
+                 "--namespace", "", "--label", "", "--cache-threads", "", "--plain-http", "", "--environment", "",
+                 "--remove-read-permission", "dev", "--remove-read-permission", "ops") == ECR_AND_QUAY
+    # a whole block at once
+    _edit(path, "quay", "--drone-events", "push", "--label", "a=b", "--write-permissions", "ops")
+    assert _edit(path, "quay", "--no-drone", "--no-kubernetes", "--no-permissions") == ECR_AND_QUAY
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--label", "team"), "--label takes KEY=VALUE, not 'team'"),
+    (("--cache-threads", "four"), "--cache-threads takes a whole number, not 'four'"),
+    (("--no-drone", "--drone-repos", "a/b"), "set either --drone-repos or --no-drone"),
+    (("--label", "a=b", "--add-label", "c=d"), "set either --label or --[add/remove]-label"),
+    (("--ecr-profile", "p", "--password-env", "X"), "set one password source, not --password-env and --ecr-profile"),
+])
+def test_field_flag_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ECR_AND_QUAY)
+    assert message in usage_error("account", "edit", "quay", *args, "--no-validate", "-c", path)
+    assert path.read_text() == ECR_AND_QUAY
+
+
+def test_add_takes_every_block_too(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    ok("account", "add", "hub", "--address", "index.docker.io", "--drone-repos", "org/*", "--drone-events", "push",
+       "--secret-name", "hub-pull", "--namespace", "ci", "--label", "team=ci", "--password-env", "H",
+       "--no-validate", "-c", path)
+    assert account(path, "hub") == {
+        "name": "hub", "address": "index.docker.io", "passwordEnv": "H",
+        "drone": {"repos": ["org/*"], "events": ["push"]},
+        "kubernetes": {"secretName": "hub-pull", "namespace": "ci", "labels": {"team": "ci"}}}
+
+
+FLOW_ACCOUNTS = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+                 "    accounts: [{name: a, address: a.io, username: u, passwordEnv: A}]  # one\n")
+
+
+def test_add_extends_a_flow_style_accounts_list(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_ACCOUNTS)
+    ok("account", "add", "b", "--address", "b.io", "--username", "v", "--password-env", "B", "--no-validate",
+       "-c", path)
+    assert path.read_text() == FLOW_ACCOUNTS.replace(
+        "passwordEnv: A}]  # one", "passwordEnv: A}, {name: b, address: b.io, username: v, passwordEnv: B}] # one")
+    assert [a["name"] for a in json.loads(ok("account", "list", "--format", "json", "-c", path))] == ["a", "b"]
+
+
+def test_a_refused_add_to_a_flow_list_cites_a_place_in_the_users_file(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_ACCOUNTS)
+    result = run_cli("account", "add", "b", "--address", "b.io", "--username", "v", "--password-file", "absent",
+                     "--no-validate", "-c", path)
+    assert result.returncode == 1
+    where = result.stdout.split(": error ")[0]
+    line, col = map(int, where.rsplit(":", 2)[1:])
+    assert where == f"{path}:5:{col}" and FLOW_ACCOUNTS.splitlines()[line - 1][col - 1] == "]"  # where b would go
+    assert path.read_text() == FLOW_ACCOUNTS

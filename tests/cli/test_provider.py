@@ -29,7 +29,8 @@ def test_enable_adds_the_provider_block_when_missing(tmp_path: Path) -> None:
 def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     missing = run_cli("provider", "docker-registry", "enable", "-c", tmp_path / "none.yaml")
     assert missing.returncode == 2
-    assert missing.stderr == f"halcfg: error: {tmp_path / 'none.yaml'}: no such file (create one with `halcfg init`)\n"
+    none = tmp_path / "none.yaml"  # the hint names the command that creates this very file
+    assert missing.stderr == f"halcfg: error: {none}: no such file (create one with `halcfg init -c {none}`)\n"
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: 1\nproviders: [\n")
     result = run_cli("provider", "docker-registry", "disable", "-c", broken)

@@ -34,7 +34,7 @@ def test_a_bad_format_reads_the_same_in_every_command(
     result = run_cli(*args, "--format", wrong, "-c", example)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        f"halcfg: error: --format must be one of {offered}, not {wrong!r}; did you mean {meant!r}?\n"), args
+        f"halcfg: error: --format must be one of {offered}, not {wrong!r} (did you mean {meant!r}?)\n"), args
 
 
 def test_every_reporter_is_named_in_one_table() -> None:

@@ -5,8 +5,10 @@ scripts for bash, zsh and fish, answered from the command table."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,11 +55,11 @@ def test_dash_h_everywhere(args: list[str]) -> None:
 
 
 def test_top_level_help_lists_every_command_in_full() -> None:
-    from halcfg.cli.app import COMMANDS
+    from halcfg.cli.commands import TOP
 
     out = " ".join(ok("--help").split())
-    for name, (_, description) in COMMANDS.items():
-        assert f"{name} {description}" in out
+    for row in TOP:
+        assert f"{row.name} {row.help}" in out
 
 
 def test_group_listings_are_not_cut_off() -> None:
@@ -89,3 +91,119 @@ def test_severity_colour_on_a_terminal_only_and_never_under_no_color(tmp_path) -
     assert b"\x1b[" not in on_a_terminal("validate", str(path), env={"NO_COLOR": "1"})[1]
     piped = run_cli("validate", path)
     assert "warning [username-without-password]" in piped.stdout and "\x1b[" not in piped.stdout
+
+
+# ---- a CLI that forgives (issue 17 item 6) -----------------------------------------------------
+
+
+def _bash_complete(tmp_path: Path, words: list[str]) -> list[str]:
+    """What bash offers for `words` (the last one being typed) after sourcing `halcfg completion
+    bash`, calling its function with COMP_WORDS/COMP_CWORD as bash's programmable completion does."""
+    bin_dir = tmp_path / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        shim = bin_dir / "halcfg"
+        shim.write_text(f'#!/bin/sh\nPYTHONPATH={shlex.quote(str(REPO))} exec {shlex.quote(sys.executable)} '
+                        '-m halcfg "$@"\n')
+        shim.chmod(0o755)
+    script = ('source <(halcfg completion bash)\n'
+              f'COMP_WORDS=({" ".join(shlex.quote(w) for w in words)})\n'
+              f'COMP_CWORD={len(words) - 1}\n'
+              'complete -p halcfg >/dev/null && _halcfg_completion halcfg\n'
+              'printf "%s\\n" "${COMPREPLY[@]}"\n')
+    env = {**{k: v for k, v in os.environ.items() if k != "HALCFG_CONFIG"},
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return [line for line in done.stdout.splitlines() if line]
+
+
+def test_bash_completes_commands_options_choices_and_account_names(tmp_path: Path) -> None:
+    example = str(EXAMPLE)
+    cases = [
+        (["halcfg", "val"], ["validate"]),
+        (["halcfg", "account", "l"], ["list"]),
+        (["halcfg", "provider", "docker-registry", "e"], ["enable", "edit"]),
+        (["halcfg", "validate", "--f"], ["--format"]),
+        (["halcfg", "account", "add", "x", "--ecr-secret-access-key-"],
+         ["--ecr-secret-access-key-file", "--ecr-secret-access-key-env"]),
+        (["halcfg", "render", "--target", "kub"], ["kubernetes", "kubelet"]),
+        (["halcfg", "render", "-c", example, "--account", "q"], ["quay"]),
+        (["halcfg", "import", "--from", "d"], ["drone", "docker-config"]),
+        (["halcfg", "match", "--policy", ""], ["drone", "kubelet"]),
+        (["halcfg", "account", "list", "--format", "y"], ["yaml"]),
+        (["halcfg", "account", "edit", "-c", example, "g"], ["gcr"]),
+        (["halcfg", "account", "get", "-c", example, "h"], ["harbor"]),
+        (["halcfg", "-c", example, "account", "delete", "e"], ["ecr-prod"]),
+        (["halcfg", "-c", example, "probe", "d"], ["dockerhub"]),
+        (["halcfg", "completion", "z"], ["zsh"]),
+    ]
+    for words, offered in cases:
+        assert _bash_complete(tmp_path, words) == offered, words
+    assert _bash_complete(tmp_path, ["halcfg", "validate", ""]) == []  # a FILE: bash's own file completion
+
+
+@pytest.mark.parametrize(("shell", "env", "expected"), [
+    ("zsh", {"_TYPER_COMPLETE_ARGS": "halcfg render --target kub"}, '"kubernetes"\n"kubelet"'),
+    ("fish", {"_TYPER_COMPLETE_ARGS": "halcfg match --policy ", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+     "drone\nkubelet"),
+])
+def test_zsh_and_fish_ask_the_same_table(shell: str, env: dict[str, str], expected: str) -> None:
+    assert expected in run_cli(env={"_HALCFG_COMPLETE": f"complete_{shell}", **env}).stdout
+
+
+def test_config_before_or_after_the_command(tmp_path: Path) -> None:
+    for args in (["-c", str(EXAMPLE), "validate", "-q"], ["validate", "-q", "-c", str(EXAMPLE)],
+                 [f"--config={EXAMPLE}", "validate", "-q"]):
+        assert run_cli(*args, cwd=tmp_path).returncode == 0, args
+    listed = [ok("-c", EXAMPLE, "account", "list"), ok("account", "list", "-c", EXAMPLE),
+              ok("--config", EXAMPLE, "account", "list")]
+    assert listed[0] == listed[1] == listed[2] and "quay" in listed[0]
+    assert "gcr.io" in ok("-c", EXAMPLE, "match", "gcr.io/payments-prod/api")  # a typer command too
+    path = tmp_path / "x.yaml"
+    assert run_cli("-c", path, "init").returncode == 0 and path.is_file()
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["validat"], "halcfg: error: no such command 'validat' (did you mean 'validate'?); see 'halcfg -h'"),
+    (["acount", "list"], "halcfg: error: no such command 'acount' (did you mean 'account'?); see 'halcfg -h'"),
+    (["account", "lst"], "halcfg: error: no such command 'lst' (did you mean 'list'?); see 'halcfg account -h'"),
+    (["provider", "docker-registry", "enabel"],
+     "halcfg: error: no such command 'enabel' (did you mean 'enable'?); see 'halcfg provider docker-registry -h'"),
+    (["validate", "--formt", "json", str(EXAMPLE)],
+     "halcfg: error: no such option: --formt (did you mean --format?); see 'halcfg validate -h'"),
+    (["render", "-t", "drone", "--chek", "-c", str(EXAMPLE)],
+     "halcfg: error: no such option: --chek (did you mean --check?); see 'halcfg render -h'"),
+    (["account", "list", "--formt", "json"],
+     "halcfg: error: no such option: --formt (did you mean --format?); see 'halcfg account list -h'"),
+    (["match", "--formt", "json", "x"],
+     "halcfg: error: no such option: --formt (did you mean --format?); see 'halcfg match -h'"),
+    (["account", "add", "x", "--adress", "y"],
+     "halcfg: error: no such option: --adress (did you mean --address?); see 'halcfg account add -h'"),
+    (["validate", "--format", "jsn", str(EXAMPLE)],
+     "halcfg: error: --format must be one of text, json, not 'jsn' (did you mean 'json'?)"),
+    (["account", "list", "--format", "yml", "-c", str(EXAMPLE)],
+     "halcfg: error: --format must be one of text, json, yaml, not 'yml' (did you mean 'yaml'?)"),
+    (["render", "-t", "kubernetse", "-c", str(EXAMPLE)],
+     "halcfg: error: unknown target kubernetse (did you mean 'kubernetes'?); known: spinnaker, halconfig, "
+     "spinnaker-operator, drone, kubernetes, docker-config, kubelet, all"),
+    (["match", "--policy", "kublet", "x", "-c", str(EXAMPLE)],
+     "halcfg: error: --policy must be one of drone, kubelet, docker, not 'kublet' (did you mean 'kubelet'?)"),
+    (["import", "--from", "halconfg", str(EXAMPLE)], "halcfg: error: --from must be one of halconfig, drone, "
+     "docker-config, kubernetes-secret, not 'halconfg' (did you mean 'halconfig'?)"),
+    (["completion", "bsh"], "halcfg: error: SHELL must be one of bash, zsh, fish, not 'bsh' (did you mean 'bash'?)"),
+    (["account", "add", "x"], "halcfg: error: Missing option '--address'; see 'halcfg account add -h'"),
+])
+def test_typos_get_one_line_naming_what_was_meant(tmp_path: Path, args: list[str], line: str) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert (result.returncode, result.stderr, result.stdout) == (2, line + "\n", "")
+
+
+@pytest.mark.parametrize("out", ["deploy/", "deploy//", "deploy"])
+def test_output_paths_never_print_with_a_double_slash(tmp_path: Path, out: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+                    "      - name: q\n        address: quay.io\n        username: u\n        passwordEnv: Q\n")
+    result = run_cli("render", "-t", "kubernetes", "--out", out, "-c", path, cwd=tmp_path, env={"Q": "t"})
+    assert result.returncode == 0, result.stderr
+    assert "wrote deploy/kubernetes/" in result.stdout and "//" not in result.stdout, result.stdout

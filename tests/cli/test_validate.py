@@ -41,14 +41,15 @@ def test_example_is_valid_and_exits_zero() -> None:
 
 
 def test_secrets_open_to_others_warn_with_the_chmod_that_fixes_them(tmp_path: Path) -> None:
-    """As git checks it out (0644 files, a 0755 folder), the example's secrets warn like ssh keys do;
-    the fixes validate prints, run as printed, leave nothing to say."""
+    """As git checks it out (0644 files, a 0755 folder), the example's secrets warn like ssh keys do
+    where they are used (`--require-secrets`; probe, render); the fixes validate prints, run as
+    printed, leave nothing to say."""
     example = tmp_path / "ex ample"
     shutil.copytree(EXAMPLE.parent, example)
     (example / "secrets").chmod(0o755)
     for secret in (example / "secrets").iterdir():
         secret.chmod(0o644)
-    code, found = findings(example / "halcfg.yaml")
+    code, found = findings(example / "halcfg.yaml", "--require-secrets")
     assert code == 0 and {f["code"] for f in found} == {"file-permissions"}, found
     fixes = {f["remediation"].removeprefix("keep secrets to yourself: ") for f in found}
     assert f"chmod 700 '{example}/secrets'" in fixes
@@ -57,8 +58,9 @@ def test_secrets_open_to_others_warn_with_the_chmod_that_fixes_them(tmp_path: Pa
 
     for fix in fixes:
         subprocess.run(fix, shell=True, check=True)
-    assert findings(example / "halcfg.yaml") == (0, [])
-    assert run_cli("validate", example / "halcfg.yaml").stdout.strip() == f"{example}/halcfg.yaml: no problems"
+    assert findings(example / "halcfg.yaml", "--require-secrets") == (0, [])
+    assert run_cli("validate", "--require-secrets", example / "halcfg.yaml").stdout.strip() == (
+        f"{example}/halcfg.yaml: no problems")
 
 
 def test_default_file_comes_from_config_flag_env_or_cwd(tmp_path: Path) -> None:

@@ -117,4 +117,5 @@ def test_secrets_sources_and_order() -> None:
 def test_only_these_kinds_take_a_flag() -> None:
     for f in FIELDS:
         if f.flag:
-            assert f.kind in ("string", "integer", "boolean", "list"), f"{f.key}: a {f.kind} field takes no flag"
+            kinds = ("string", "integer", "boolean", "list", "mapping")
+            assert f.kind in kinds, f"{f.key}: a {f.kind} field takes no flag"

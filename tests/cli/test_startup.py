@@ -130,7 +130,7 @@ def test_bash_completes_commands_options_choices_and_account_names(tmp_path: Pat
         (["halcfg", "render", "--target", "kub"], ["kubernetes", "kubelet"]),
         (["halcfg", "render", "-c", example, "--account", "q"], ["quay"]),
         (["halcfg", "import", "--from", "d"], ["drone", "docker-config"]),
-        (["halcfg", "match", "--policy", ""], ["drone", "kubelet"]),
+        (["halcfg", "match", "--policy", ""], ["drone", "kubelet", "docker"]),
         (["halcfg", "account", "list", "--format", "y"], ["yaml"]),
         (["halcfg", "account", "edit", "-c", example, "g"], ["gcr"]),
         (["halcfg", "account", "get", "-c", example, "h"], ["harbor"]),

@@ -16,7 +16,8 @@ from halcfg.findings import EXIT_USAGE
 
 HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the
 kubelet and docker read. Without --out, shows them with secrets masked; --out DIR writes
-DIR/<target>/ (files holding secrets 0600; files no longer rendered are removed); --out - prints
+DIR/<target>/ (files holding secrets 0600 and git-ignored; files it wrote before and no longer
+renders are removed, nothing else there is touched); --out - prints
 the real bytes; --check compares with DIR and exits 1 with a masked diff when they are stale."""
 
 
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     add("-c", "--config", help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
     add("--out", help="folder to write into, or - for stdout (default: a preview, secrets masked)")
     add("--check", action="store_true", help="compare with --out instead of writing; exit 1 when stale")
+    add("--no-gitignore", dest="gitignore", action="store_false",
+        help="--out DIR: no .gitignore beside files that hold secrets (e.g. to commit them encrypted)")
     add("--account", action="append", default=[], metavar="NAME", help="only this account (repeatable)")
     add("--template-dir", type=Path, metavar="DIR",
         help="folder of <target>/manifest.yaml + templates adding or overriding targets")
@@ -56,6 +59,7 @@ def main(argv: list[str]) -> int:
             targets=tuple(args.target), accounts=tuple(args.account), inline_secrets=args.inline_secrets,
             inline_ecr=args.inline_ecr, combined=args.combined, deployment=args.deployment, helper=args.helper,
             namespace=args.namespace, labels=_labels(args.label), secret_name=args.secret_name,
+            gitignore=args.gitignore,
         )
         return run(config_path(args.config), options, args.out, args.check, args.template_dir)
     except UsageError as error:

@@ -10,7 +10,6 @@ from typing import Any
 
 from halcfg.config.check import check_document, place
 from halcfg.config.load import load
-from halcfg.credentials.redact import redact
 from halcfg.errors import UsageError
 from halcfg.findings import Finding, Severity, exit_code
 from halcfg.render import output
@@ -82,20 +81,18 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
     result.findings = [place(f, document) if f.location.path else f for f in unique]
     secrets = [*resolver.secrets(), *(a.password for a in accounts if a.password)]
 
-    def mask(text: str) -> str:
-        return redact(text, secrets)
-
     targets = [m.target for m in manifests]
     if out is None:
-        result.text = output.show(result.files, mask)
+        result.text = output.show(result.files, secrets)
     elif out == STDOUT:
         result.text = output.show(result.files, None)
     elif check:
         result.checked = True
-        result.stale, result.text = output.check(result.files, Path(out), targets, mask)
+        result.stale, result.text = output.check(result.files, Path(out), targets, secrets)
     else:
-        output.ensure_folder(Path(out))
-        result.written, result.removed = output.write(result.files, Path(out), targets)
+        written = output.write(result.files, Path(out), targets, gitignore=options.gitignore)
+        result.written, result.removed = written.written, written.removed
+        result.findings += written.findings
     return result
 
 

@@ -30,6 +30,7 @@ class RenderOptions:
     namespace: str | None = None  # kubernetes: namespace for accounts that name none
     labels: tuple[tuple[str, str], ...] = ()  # kubernetes: labels on every Secret
     secret_name: str | None = None  # kubernetes --combined: the Secret's name
+    gitignore: bool = True  # --out DIR: a .gitignore naming the files that hold secrets in their folder
 
 
 @dataclass

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--account", action="append", default=[], metavar="NAME", help="only this account (repeatable)")
     add("--template-dir", type=Path, metavar="DIR",
         help="folder of <target>/manifest.yaml + templates adding or overriding targets")
+    add("--time-limit", type=_seconds, default=30.0, metavar="SECONDS",
+        help="the most the templates may take, all together (default 30); output is capped at 64 MiB")
     add("--inline-secrets", action="store_true", help="spinnaker, halconfig: resolved passwords, not references")
     add("--inline-ecr", action="store_true",
         help="docker-config: ECR tokens (12 h) in auths instead of the ecr-login helper")
@@ -59,7 +61,7 @@ def main(argv: list[str]) -> int:
             targets=tuple(args.target), accounts=tuple(args.account), inline_secrets=args.inline_secrets,
             inline_ecr=args.inline_ecr, combined=args.combined, deployment=args.deployment, helper=args.helper,
             namespace=args.namespace, labels=_labels(args.label), secret_name=args.secret_name,
-            gitignore=args.gitignore,
+            gitignore=args.gitignore, time_limit=args.time_limit,
         )
         return run(config_path(args.config), options, args.out, args.check, args.template_dir)
     except UsageError as error:
@@ -69,6 +71,16 @@ def main(argv: list[str]) -> int:
         print(f"halcfg: error: {error.filename or ''}: {error.strerror or error}".replace("error: : ", "error: "),
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return value
 
 
 def _labels(pairs: list[str]) -> tuple[tuple[str, str], ...]:

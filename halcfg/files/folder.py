@@ -27,11 +27,11 @@ STAGE_PREFIX = ".halcfg-stage-"  # a folder of the files a replace() is putting 
 _CHUNK = 64 * 1024
 
 
-def open_folder(path: Path, *, parent: int | None = None, create: bool = False, what: str = "") -> int | None:
+def open_folder(path: Path, *, parent: int | None = None, create: bool = False, shown: str = "") -> int | None:
     """A descriptor of the folder `path` (a name inside the folder `parent` when given); None when
-    it is absent and not `create`. UsageError when it is a link or not a folder; `what` says what
-    the folder is for in that message (e.g. "--out")."""
-    where = f"{what} {path}".strip()
+    it is absent and not `create`. UsageError when it is a link or not a folder, naming it as
+    `shown` (default: `path`)."""
+    where = shown or str(path)
     for attempt in range(2):
         try:
             return os.open(path, OPEN_DIR, dir_fd=parent)

@@ -58,7 +58,7 @@ def write(files: list[RenderedFile], out: Path, targets: list[str], *, gitignore
     rendered, clashes = _by_target(files)
     if not out.parent.is_dir():
         os.makedirs(out.parent, exist_ok=True)  # the path the user gave: created, never a link
-    out_fd = folders.open_folder(out, create=True, what="--out")
+    out_fd = folders.open_folder(out, create=True, shown=f"--out {out}")
     assert out_fd is not None
     result = Written()
     plans: list[_Plan] = []
@@ -95,7 +95,7 @@ class _Plan:
 def _plan(out_fd: int, out: Path, target: str, files: dict[str, RenderedFile], gitignore: bool,
           result: Written) -> _Plan:
     shown = f"{out}/{target}"
-    fd = folders.open_folder(Path(target), parent=out_fd, create=bool(files), what="--out")
+    fd = folders.open_folder(Path(target), parent=out_fd, create=bool(files), shown=shown)
     plan = _Plan(target, fd, set(files))
     if fd is None:
         return plan
@@ -185,10 +185,10 @@ def check(files: list[RenderedFile], out: Path, targets: list[str], secrets: lis
     stale: list[str] = []
     diff: list[str] = []
     rendered, _ = _by_target(files)  # a clash is the target's own finding (an error already)
-    out_fd = folders.open_folder(out, what="--out")
+    out_fd = folders.open_folder(out, shown=f"--out {out}")
     try:
         for target in targets:
-            fd = folders.open_folder(Path(target), parent=out_fd, what="--out") if out_fd is not None else None
+            fd = None if out_fd is None else folders.open_folder(Path(target), parent=out_fd, shown=f"{out}/{target}")
             try:
                 for file in rendered.get(target, {}).values():
                     _compare(fd, out, file, secrets, stale, diff)

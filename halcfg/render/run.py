@@ -65,15 +65,20 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
 
     from halcfg.render.engine import Engine
 
-    engine = Engine(folders)
+    engine = Engine(folders, options.time_limit)
     resolver = SecretResolver(config.base_dir)
     for manifest in manifests:
         job = Job(manifest.target, config, accounts, options, resolver)
+        handed_out = resolver.handed_out
         context = base_context(job, manifest.credentials)
         module = TARGETS.get(manifest.target)
         if module is not None:
             context.update(module.context(job))
-        result.files += _render_files(engine, manifest, context)
+        # Built-in manifests mark their files; a target with templates of the user's that gets
+        # credentials (resolved, or inline in the accounts) has every file treated as secret.
+        custom = template_dir is not None and (template_dir / manifest.target).is_dir()
+        receives = manifest.credentials or resolver.handed_out > handed_out or any(a.password for a in accounts)
+        result.files += _render_files(engine, manifest, context, custom and receives)
         result.findings += job.findings
     result.findings += resolver.findings
     # Targets sharing a shape (spinnaker, halconfig, spinnaker-operator) say the same thing once.
@@ -123,7 +128,7 @@ def _manifests(targets: list[str], folders: list[Path]) -> list[Manifest]:
     ]
 
 
-def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any]) -> list[RenderedFile]:
+def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any], secret: bool) -> list[RenderedFile]:
     files = []
     for spec in manifest.files:
         template = f"{manifest.target}/{spec.template}"
@@ -140,5 +145,5 @@ def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any]) -> l
             if not _FILE_NAME.match(name):
                 raise UsageError(f"{manifest.folder / MANIFEST}: {name!r} is not a plain file name")
             files.append(RenderedFile(manifest.target, name, engine.render(template, variables).encode("utf-8"),
-                                      spec.secrets))
+                                      spec.secrets or secret))
     return files

@@ -31,6 +31,7 @@ class RenderOptions:
     labels: tuple[tuple[str, str], ...] = ()  # kubernetes: labels on every Secret
     secret_name: str | None = None  # kubernetes --combined: the Secret's name
     gitignore: bool = True  # --out DIR: a .gitignore naming the files that hold secrets in their folder
+    time_limit: float = 30.0  # seconds the templates may take, all together
 
 
 @dataclass

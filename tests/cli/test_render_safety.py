@@ -216,3 +216,117 @@ def test_a_gitignore_of_the_users_is_kept_with_a_warning(tmp_path: Path) -> None
     assert result.returncode == 0 and "[render-gitignore-kept]" in result.stdout, result.stdout
     assert (out / "drone" / ".gitignore").read_text() == "*.yml\n"
     assert set(tree(out)) == {"drone/registries.yml"} and BOOKKEEPING[0] in os.listdir(out / "drone")
+
+
+# ---- templates are bounded --------------------------------------------------------------------
+
+
+def custom(folder: Path, manifest: str = "files:\n  - name: out.txt\n    template: t.j2\n", **templates: str) -> Path:
+    (folder / "mine").mkdir(parents=True, exist_ok=True)
+    (folder / "mine" / "manifest.yaml").write_text(manifest)
+    for name, text in templates.items():
+        (folder / "mine" / name.replace("_", ".")).write_text(text)
+    return folder
+
+
+def render_custom(tmp_path: Path, templates: Path, *extra: str) -> subprocess.CompletedProcess:
+    accounts = accounts_file(tmp_path, "one")
+    return run_cli("render", "--target", "mine", "--template-dir", templates, "--out", tmp_path / "out",
+                   "-c", accounts, *extra)
+
+
+def assert_refused(result: subprocess.CompletedProcess, message: str, tmp_path: Path) -> None:
+    assert result.returncode == 2 and message in result.stderr, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "mine").exists()
+
+
+@pytest.mark.parametrize("link", ["template", "include", "folder", "manifest", "subfolder"])
+def test_a_template_that_is_a_link_is_refused(tmp_path: Path, link: str) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "t.j2").write_text("PRIVATE-77c2\n")
+    (private / "manifest.yaml").write_text("files:\n  - name: out.txt\n    template: t.j2\n")
+    templates = custom(tmp_path / "t", t_j2="{% include 'mine/inc.j2' %}\n", inc_j2="fine\n")
+    mine = templates / "mine"
+    if link == "template":
+        (mine / "t.j2").unlink()
+        (mine / "t.j2").symlink_to(private / "t.j2")
+    elif link == "include":
+        (mine / "inc.j2").unlink()
+        (mine / "inc.j2").symlink_to(private / "t.j2")
+    elif link == "manifest":
+        (mine / "manifest.yaml").unlink()
+        (mine / "manifest.yaml").symlink_to(private / "manifest.yaml")
+    elif link == "subfolder":
+        (mine / "t.j2").write_text("{% include 'mine/sub/t.j2' %}\n")
+        (mine / "sub").symlink_to(private)
+    else:
+        for entry in mine.iterdir():
+            entry.unlink()
+        mine.rmdir()
+        mine.symlink_to(private)
+    result = render_custom(tmp_path, templates)
+    assert_refused(result, "is a symbolic link", tmp_path)
+    assert "PRIVATE-77c2" not in result.stdout + result.stderr
+
+
+def test_an_include_outside_the_template_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside.j2").write_text("OUTSIDE-19a0\n")
+    templates = custom(tmp_path / "t", t_j2="{% include '../outside.j2' %}\n")
+    result = render_custom(tmp_path, templates)
+    assert_refused(result, "names a file outside the template folder", tmp_path)
+    assert "OUTSIDE-19a0" not in result.stdout
+
+
+@pytest.mark.parametrize("template", [
+    "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+    "{% set x = range(100000) | list %}{% for a in x %}{% for b in x %}{% endfor %}{% endfor %}",  # no call, no output
+])
+def test_a_template_past_the_time_limit_fails_cleanly(tmp_path: Path, template: str) -> None:
+    import time
+
+    templates = custom(tmp_path / "t", t_j2=template)
+    started = time.monotonic()
+    result = render_custom(tmp_path, templates, "--time-limit", "1")
+    assert time.monotonic() - started < 30
+    assert_refused(result, "ran past the render's time limit (1 s; --time-limit)", tmp_path)
+    assert "t.j2:1" in result.stderr
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    ('{{ "x" * 200000000 }}', "a value of 200,000,000 items would pass the render's output budget of 64 MiB"),
+    ('{% for i in range(100000) %}{{ x }}{% endfor %}'.replace("x", "'" + "x" * 1000 + "'"),
+     "the output passes the render's output budget of 64 MiB"),
+    ("{{ 2 ** 100000 }}", "2 ** 100000 is a number of more than 4096 bits"),
+])
+def test_a_template_past_the_size_budget_fails_cleanly(tmp_path: Path, template: str, message: str) -> None:
+    templates = custom(tmp_path / "t", t_j2=template)
+    assert_refused(render_custom(tmp_path, templates), message, tmp_path)
+
+
+def test_a_custom_target_with_credentials_is_secret_however_marked(tmp_path: Path) -> None:
+    templates = custom(tmp_path / "t", "credentials: true\nfiles:\n  - name: creds.txt\n    template: t.j2\n",
+                       t_j2="{% for a in accounts %}{{ a.name }} {{ a.credential.password }}\n{% endfor %}")
+    # An override of a built-in target whose context holds passwords, its file left unmarked.
+    (templates / "drone").mkdir()
+    (templates / "drone" / "manifest.yaml").write_text("files:\n  - name: plain.yml\n    template: p.j2\n")
+    (templates / "drone" / "p.j2").write_text("{{ registries | to_yaml }}")
+    accounts = accounts_file(tmp_path, "one", password="abc")  # three characters
+    out = tmp_path / "out"
+    result = run_cli("render", "--target", "mine,drone", "--template-dir", templates, "--out", out, "-c", accounts)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("mine/creds.txt", "drone/plain.yml"):
+        assert "abc" in (out / name).read_text()
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
+    assert (out / "mine" / ".gitignore").read_text().splitlines()[-1] == "/creds.txt"
+    preview = run_cli("render", "--target", "mine,drone", "--template-dir", templates, "-c", accounts)
+    assert preview.returncode == 0 and "one ****" in preview.stdout, preview.stdout
+    assert "abc" not in preview.stdout + preview.stderr
+    # Without credentials the same custom target is not secret.
+    (templates / "mine" / "t.j2").write_text("{% for a in accounts %}{{ a.name }}\n{% endfor %}")
+    (templates / "mine" / "manifest.yaml").write_text("files:\n  - name: creds.txt\n    template: t.j2\n")
+    fresh = tmp_path / "fresh"
+    plain = run_cli("render", "--target", "mine", "--template-dir", templates, "--out", fresh, "-c", accounts)
+    assert plain.returncode == 0, plain.stderr
+    assert stat.S_IMODE((fresh / "mine" / "creds.txt").stat().st_mode) & 0o044

@@ -15,7 +15,8 @@ from halcfg.errors import UsageError
 
 HELP = """Compile the accounts into the files Spinnaker, the Spinnaker Operator, Drone, Kubernetes, the
 kubelet and docker read. Without --out, shows them with secrets masked; --out DIR writes
-DIR/<target>/ (files holding secrets 0600; files no longer rendered are removed); --out - prints
+DIR/<target>/ (files holding secrets 0600 and git-ignored; files it wrote before and no longer
+renders are removed, nothing else there is touched); --out - prints
 the real bytes; --check compares with DIR and exits 1 with a masked diff when they are stale."""
 
 
@@ -28,9 +29,13 @@ def parser() -> argparse.ArgumentParser:
     add("-c", "--config", help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
     add("--out", help="folder to write into, or - for stdout (default: a preview, secrets masked)")
     add("--check", action="store_true", help="compare with --out instead of writing; exit 1 when stale")
+    add("--no-gitignore", dest="gitignore", action="store_false",
+        help="--out DIR: no .gitignore beside files that hold secrets (e.g. to commit them encrypted)")
     add("--account", action="append", default=[], metavar="NAME", help="only this account (repeatable)")
     add("--template-dir", type=Path, metavar="DIR",
         help="folder of <target>/manifest.yaml + templates adding or overriding targets")
+    add("--time-limit", type=_seconds, default=30.0, metavar="SECONDS",
+        help="the most the templates may take, all together (default 30); output is capped at 64 MiB")
     add("--inline-secrets", action="store_true", help="Spinnaker targets: resolved passwords, not references")
     add("--inline-ecr", action="store_true",
         help="docker-config: ECR tokens (12 h) in auths instead of the ecr-login helper")
@@ -63,12 +68,23 @@ def main(argv: list[str]) -> int:
             inline_ecr=args.inline_ecr, combined=args.combined, deployment=args.deployment, helper=args.helper,
             namespace=args.namespace, labels=_labels(args.label), secret_name=args.secret_name,
             operator_validation=not args.no_operator_validation, k8s_secrets=args.k8s_secrets,
+            gitignore=args.gitignore, time_limit=args.time_limit,
         )
         return run(config_path(args.config), options, args.out, args.check, args.template_dir)
     except (UsageError, OSError) as error:
         from halcfg import report
 
         return report.error(error)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return value
 
 
 def _labels(pairs: list[str]) -> tuple[tuple[str, str], ...]:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from halcfg.errors import UsageError
+from halcfg.files.folder import umask
 
 LOCK_TIMEOUT = 120.0  # seconds; an edit holding the lock runs at most one probe
 
@@ -28,9 +29,11 @@ def write_atomic(
 ) -> None:
     """Put `data` at `path` through a temp file in the same folder: write, fsync, rename.
 
-    `mode` forces the permission bits (0o600 for secrets); otherwise an existing file keeps
-    its mode and owner and a new one gets the umask's default, but never writable by group or
-    others whatever the umask (whoever can write an accounts file can set a passwordCommand). A symlink stays a symlink:
+    `mode` forces the permission bits (0o600 for secrets), and the new file is the writer's own:
+    a secret is never handed to the owner of the file it replaces (root writing into another
+    user's folder). Otherwise an existing file keeps its mode and owner and a new one gets the
+    umask's default, but never writable by group or others whatever the umask (whoever can write
+    an accounts file can set a passwordCommand). A symlink stays a symlink:
     the file it points to is the one replaced — unless `follow_symlinks` is false (caches in
     the user's own folders), when the link itself is replaced and nothing is written through it.
     `durable=False` skips both fsyncs, for files that can be made again (rendered output):
@@ -41,15 +44,16 @@ def write_atomic(
         old = target.stat() if follow_symlinks else None
     except FileNotFoundError:
         old = None
+    owner = old if mode is None else None
     if mode is None:
-        mode = stat.S_IMODE(old.st_mode) if old else 0o644 & ~_umask()
+        mode = stat.S_IMODE(old.st_mode) if old else 0o644 & ~umask()
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
             os.fchmod(stream.fileno(), mode)
-            if old is not None:
+            if owner is not None:
                 with contextlib.suppress(PermissionError):  # only root may give a file away
-                    os.fchown(stream.fileno(), old.st_uid, old.st_gid)
+                    os.fchown(stream.fileno(), owner.st_uid, owner.st_gid)
             stream.write(data)
             stream.flush()
             if durable:
@@ -61,12 +65,6 @@ def write_atomic(
         raise
     if durable:
         _fsync_dir(target.parent)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from halcfg.credentials.redact import redact
+from halcfg.config.fields import SECRET_KEYS
+from halcfg.credentials.redact import mask_values, redact
 from halcfg.edit import document, secretfiles
 from halcfg.edit import transaction as editing
 from halcfg.edit.document import AccountChange, Document
@@ -69,14 +70,21 @@ def run_import(
     touched: list[str] = []  # filled by the change: the check's warnings about these are shown
 
     def change(doc: Document) -> tuple[str, list[Imported]]:
+        secrets.extend(_inline_secrets(doc))  # the diff's context lines may show existing accounts
         text, outcome = _merge(doc, found, overwrite)
         touched.extend(i.name for i in outcome if i.action != "conflict")
         return text, outcome
 
     result = editing.edit(config, change, create=True, dry_run=dry_run, touched=touched, blocking=_blocking)
     run = ImportRun(source, file, config, dry_run, result.detail, found.notes, result.written, result.refused,
-                    redact(result.diff, secrets))
+                    redact(mask_values(result.diff, secrets), secrets))
     return StageResult(run, result.findings, failed=result.refused)
+
+
+def _inline_secrets(doc: Document) -> list[str]:
+    """The secret values written in the accounts file itself (an inline `password`, at any length)."""
+    return [value for account in document.accounts(doc) or () if isinstance(account, dict)
+            for key, value in account.items() if key in SECRET_KEYS and isinstance(value, str) and value]
 
 
 def _blocking(finding: Finding) -> bool:

@@ -15,13 +15,16 @@ templates, and whether a file carries secrets (then it is written 0600 and maske
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from halcfg.errors import UsageError
+from halcfg.files import folder as folders
 
 MANIFEST = "manifest.yaml"
+MANIFEST_MAX = 64 * 1024  # bytes: a manifest lists a few files
 _TARGET_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
@@ -47,12 +50,13 @@ def is_target_name(name: str) -> bool:
 
 
 def load_manifest(folder: Path) -> Manifest:
-    """The manifest in `folder`; UsageError naming the file and the key when it is malformed."""
+    """The manifest in `folder` (`<template folder>/<target>`), read as a regular file without
+    following a link; UsageError naming the file and the key when it is malformed."""
     from ruamel.yaml import YAML, YAMLError
 
     path = folder / MANIFEST
     try:
-        data = YAML(typ="safe").load(path.read_bytes())
+        data = YAML(typ="safe").load(_read(folder))
     except OSError as error:
         raise UsageError(f"{path}: {error.strerror}") from None
     except YAMLError as error:
@@ -79,3 +83,17 @@ def load_manifest(folder: Path) -> Manifest:
     if not isinstance(credentials, bool):
         raise bad("`credentials` is true or false")
     return Manifest(folder.name, folder, str(data.get("description", "")), tuple(files), credentials)
+
+
+def _read(folder: Path) -> bytes:
+    root = folders.open_folder(folder.parent, shown=f"template folder {folder.parent}")
+    target = None if root is None else folders.open_folder(Path(folder.name), parent=root, shown=str(folder))
+    try:
+        got = None if target is None else folders.read(target, MANIFEST, MANIFEST_MAX, str(folder / MANIFEST))
+    finally:
+        for fd in (target, root):
+            if fd is not None:
+                os.close(fd)
+    if got is None:
+        raise UsageError(f"{folder / MANIFEST}: no such file")
+    return got[0]

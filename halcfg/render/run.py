@@ -11,7 +11,6 @@ from typing import Any
 
 from halcfg.config.check import place
 from halcfg.config.opener import RENDER, open_accounts
-from halcfg.credentials.redact import redact
 from halcfg.errors import UsageError, closest
 from halcfg.findings import StageResult
 from halcfg.render import output
@@ -65,15 +64,20 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
 
     from halcfg.render.engine import Engine
 
-    engine = Engine(folders)
+    engine = Engine(folders, options.time_limit)
     resolver = SecretResolver(config.base_dir)
     for manifest in manifests:
         job = Job(manifest.target, config, accounts, options, resolver)
+        handed_out = resolver.handed_out
         context = base_context(job, manifest.credentials)
         module = TARGETS.get(manifest.target)
         if module is not None:
             context.update(module.context(job))
-        rendered.files += _render_files(engine, manifest, context)
+        # Built-in manifests mark their files; a target with templates of the user's that gets
+        # credentials (resolved, or inline in the accounts) has every file treated as secret.
+        custom = template_dir is not None and (template_dir / manifest.target).is_dir()
+        receives = manifest.credentials or resolver.handed_out > handed_out or any(a.password for a in accounts)
+        rendered.files += _render_files(engine, manifest, context, custom and receives)
         result.findings += job.findings
     result.findings += resolver.findings
     # Targets sharing a shape (spinnaker, halconfig, spinnaker-operator) say the same thing once.
@@ -81,20 +85,18 @@ def render(path: Path, options: RenderOptions, out: str | None = None, check: bo
     result.findings = [place(f, document) if f.location.path else f for f in unique]
     secrets = [*resolver.secrets(), *(a.password for a in accounts if a.password)]
 
-    def mask(text: str) -> str:
-        return redact(text, secrets)
-
     targets = [m.target for m in manifests]
     if out is None:
-        rendered.text = output.show(rendered.files, mask)
+        rendered.text = output.show(rendered.files, secrets)
     elif out == STDOUT:
         rendered.text = output.show(rendered.files, None)
     elif check:
         rendered.checked = True
-        rendered.stale, rendered.text = output.check(rendered.files, Path(out), targets, mask)
+        rendered.stale, rendered.text = output.check(rendered.files, Path(out), targets, secrets)
     else:
-        output.ensure_folder(Path(out))
-        rendered.written, rendered.removed = output.write(rendered.files, Path(out), targets)
+        written = output.write(rendered.files, Path(out), targets, gitignore=options.gitignore)
+        rendered.written, rendered.removed = written.written, written.removed
+        result.findings += written.findings
     result.failed = bool(rendered.stale)
     return result
 
@@ -128,7 +130,7 @@ def _manifests(targets: list[str], folders: list[Path]) -> list[Manifest]:
     ]
 
 
-def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any]) -> list[RenderedFile]:
+def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any], secret: bool) -> list[RenderedFile]:
     files = []
     for spec in manifest.files:
         template = f"{manifest.target}/{spec.template}"
@@ -145,5 +147,5 @@ def _render_files(engine: Any, manifest: Manifest, context: dict[str, Any]) -> l
             if not _FILE_NAME.match(name):
                 raise UsageError(f"{manifest.folder / MANIFEST}: {name!r} is not a plain file name")
             files.append(RenderedFile(manifest.target, name, engine.render(template, variables).encode("utf-8"),
-                                      spec.secrets))
+                                      spec.secrets or secret))
     return files

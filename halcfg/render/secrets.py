@@ -26,6 +26,7 @@ class SecretResolver:
         self.findings: list[Finding] = []
         self._done: dict[str, Credential | None] = {}
         self._extra: list[str] = []  # secrets handed out besides passwords (static AWS keys)
+        self.handed_out = 0  # secrets given to targets so far: a target that got one holds credentials
 
     def prefetch(self, accounts: list[Account]) -> None:
         """Resolve many accounts at once: commands, ECR and kork calls overlap instead of queueing
@@ -41,7 +42,9 @@ class SecretResolver:
         """The account's credential with a password, or None (and a finding) when there is none."""
         if account.name not in self._done:
             self._record(account, self._attempt(account))
-        return self._done[account.name]
+        credential = self._done[account.name]
+        self.handed_out += credential is not None
+        return credential
 
     def ecr_secret_access_key(self, account: Account) -> str | None:
         """The account's static AWS secret key (None without ecr.accessKeyId); CredentialError if unreadable."""
@@ -50,6 +53,7 @@ class SecretResolver:
         secret = _secret_access_key(account.ecr, self.base_dir)
         if secret:
             self._extra.append(secret)
+            self.handed_out += 1
         return secret
 
     def secrets(self) -> list[str]:

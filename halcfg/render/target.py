@@ -33,6 +33,8 @@ class RenderOptions:
     secret_name: str | None = None  # kubernetes --combined: the Secret's name
     k8s_secrets: bool = False  # spinnaker: passwords in a Secret, as OSS kork-secrets-k8s references
     operator_validation: bool = True  # spinnaker-operator: False writes spec.validation.providers.docker off
+    gitignore: bool = True  # --out DIR: a .gitignore naming the files that hold secrets in their folder
+    time_limit: float = 30.0  # seconds the templates may take, all together
 
 
 @dataclass

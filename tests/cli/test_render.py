@@ -31,8 +31,13 @@ def aws_env(moto: MotoECR) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY, "QUAY_ROBOT_TOKEN": QUAY_TOKEN}
 
 
+BOOKKEEPING = (".halcfg-rendered", ".gitignore")  # what render keeps beside the files: tests/cli/test_render_safety.py
+
+
 def tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The rendered files under `folder` (render's own bookkeeping files left out)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in BOOKKEEPING}
 
 
 def write_accounts(path: Path, accounts: str) -> Path:
@@ -153,7 +158,7 @@ def test_drone_file_as_the_plugin_reads_it(rendered: tuple[Path, Path], moto_ecr
 def test_kubernetes_secrets_and_kubelet_config_cover_every_account(rendered: tuple[Path, Path]) -> None:
     _, out = rendered
     auths = {}
-    for path in sorted((out / "kubernetes").iterdir()):
+    for path in sorted(p for p in (out / "kubernetes").iterdir() if p.name not in BOOKKEEPING):
         secret = yaml.load(path)
         assert secret["type"] == "kubernetes.io/dockerconfigjson"
         assert secret["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "halcfg"}
@@ -308,10 +313,16 @@ def test_check_is_fresh_then_stale_with_a_masked_diff(tmp_path: Path) -> None:
     canary = "CANARY-render-7f3a<&>"
     (tmp_path / "pw").write_text(canary)
     accounts = tmp_path / "halcfg.yaml"
-    write_accounts(accounts, "      - name: acct\n        address: quay.io\n        username: bot\n"
+    acct = "      - name: acct\n        address: quay.io\n        username: bot\n        passwordFile: pw\n"
+    write_accounts(accounts, acct + "      - name: extra\n        address: ghcr.io\n        username: bot\n"
                    "        passwordFile: pw\n")
     args = ("render", "--target", "drone,kubernetes,docker-config", "--out", tmp_path / "out", "-c", accounts)
     assert run_cli(*args).returncode == 0
+    write_accounts(accounts, acct)  # kubernetes/extra.yaml, which halcfg wrote, is no longer rendered
+    (tmp_path / "out" / "kubernetes" / "kustomization.yaml").write_text("resources: [acct.yaml]\n")  # the user's
+    assert run_cli(*args).returncode == 0
+    assert not (tmp_path / "out" / "kubernetes" / "extra.yaml").exists()
+    assert (tmp_path / "out" / "kubernetes" / "kustomization.yaml").read_text() == "resources: [acct.yaml]\n"
     mtime = (tmp_path / "out" / "drone" / "registries.yml").stat().st_mtime_ns
     again = run_cli(*args)
     assert again.returncode == 0 and "wrote" not in again.stdout and "3 file(s) unchanged" in again.stdout
@@ -319,11 +330,16 @@ def test_check_is_fresh_then_stale_with_a_masked_diff(tmp_path: Path) -> None:
     fresh = run_cli(*args, "--check")
     assert fresh.returncode == 0 and "up to date" in fresh.stdout, fresh.stdout + fresh.stderr
     (tmp_path / "pw").write_text(canary + "-rotated")
-    (tmp_path / "out" / "kubernetes" / "extra.yaml").write_text("left over\n")
+    write_accounts(accounts, acct + "      - name: extra\n        address: ghcr.io\n        username: bot\n"
+                   "        passwordFile: pw\n")
+    assert run_cli(*args).returncode == 0  # extra.yaml is halcfg's again
+    (tmp_path / "pw").write_text(canary)
+    write_accounts(accounts, acct)
     stale = run_cli(*args, "--check")
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "--- a/drone/registries.yml" in stale.stdout and "+++ b/kubernetes/acct.yaml" in stale.stdout
     assert "kubernetes/extra.yaml: no longer rendered" in stale.stdout
+    assert "kustomization.yaml" not in stale.stdout  # not halcfg's: neither compared nor removed
     assert_no_secret(stale.stdout + stale.stderr, [canary, canary + "-rotated"], "bot")
     assert (tmp_path / "out" / "kubernetes" / "extra.yaml").exists()  # --check writes nothing
     os.chmod(tmp_path / "out" / "drone" / "registries.yml", 0o644)

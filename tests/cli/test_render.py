@@ -495,7 +495,8 @@ def test_two_accounts_sharing_a_secret_name_share_one_secret_file(tmp_path: Path
         "        kubernetes: {secretName: pull, namespace: ci}\n" for name in ("one", "two")))
     result = run_cli("render", "--target", "kubernetes", "--out", tmp_path / "out", "-c", accounts)
     assert result.returncode == 0 and "[secret-name-taken]" not in result.stdout, result.stdout
-    assert [p.name for p in (tmp_path / "out" / "kubernetes").iterdir()] == ["ci.pull.yaml"]
+    assert sorted(p.name for p in (tmp_path / "out" / "kubernetes").iterdir()) == [
+        ".gitignore", ".halcfg-rendered", "ci.pull.yaml"]  # one Secret file, and what render owns beside it
     secret = yaml.load(tmp_path / "out" / "kubernetes" / "ci.pull.yaml")
     assert sorted(json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]) == [
         "one.example.com", "two.example.com"]

@@ -285,7 +285,8 @@ def test_accounts_sharing_a_secret_name_render_one_secret_as_kubectl_makes_it(tm
     out = tmp_path / "out"
     result = render(config, "--target", "kubernetes", "--out", out)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(p.name for p in (out / "kubernetes").iterdir()) == ["ci.pull.yaml", "solo.yaml"]
+    assert sorted(p.name for p in (out / "kubernetes").iterdir()) == [
+        ".gitignore", ".halcfg-rendered", "ci.pull.yaml", "solo.yaml"]  # render also owns its record and .gitignore
     secret = safe.load(out / "kubernetes" / "ci.pull.yaml")
     ours = base64.b64decode(secret["data"][".dockerconfigjson"]).decode()
     entries = [_kubectl_entry("pull", server, "u", f"pw-{name}<&>") for server, name in

@@ -300,8 +300,9 @@ def test_accounts_sharing_a_secret_name_render_one_secret_as_kubectl_makes_it(tm
     # --combined gathers the accounts that name no Secret; the shared one stays: one --out for both
     combined = render(config, "--target", "kubernetes", "--combined", "--secret-name", "all", "--out", out)
     assert combined.returncode == 0, combined.stdout + combined.stderr
-    assert sorted(p.name for p in (out / "kubernetes").iterdir()) == [".gitignore", ".halcfg-rendered", "all.yaml", "ci.pull.yaml"]
-    names = {safe.load(p)["metadata"]["name"]: p.name for p in (out / "kubernetes").iterdir()}
+    assert sorted(p.name for p in (out / "kubernetes").iterdir()) == [
+        ".gitignore", ".halcfg-rendered", "all.yaml", "ci.pull.yaml"]
+    names = {safe.load(p)["metadata"]["name"]: p.name for p in (out / "kubernetes").glob("*.yaml")}
     assert names == {"all": "all.yaml", "pull": "ci.pull.yaml"}
     combined = safe.load(out / "kubernetes" / "all.yaml")["data"][".dockerconfigjson"]
     assert list(json.loads(base64.b64decode(combined))["auths"]) == ["gcr.io"]

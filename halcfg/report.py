@@ -12,9 +12,9 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from halcfg.credentials.redact import hide_userinfo
 from halcfg.errors import one_of
 from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
+from halcfg.redact import hide_userinfo
 
 if TYPE_CHECKING:
     from pathlib import Path

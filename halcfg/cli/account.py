@@ -15,7 +15,7 @@ import typer
 
 from halcfg import report
 from halcfg.cli import account_flags as flags
-from halcfg.cli.options import ConfigOption, Group, account_names
+from halcfg.cli.options import CONFIG_OPTION, ConfigOption, Group, account_names
 from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
 from halcfg.edit.patch import AccountPatch
@@ -45,7 +45,7 @@ _PASSWORD_OPTIONS = {
     "timeout": (float, typer.Option(
         "--timeout", min=0.1, help=f"seconds the probe of the account may take (default {PROBE_TIMEOUT:g})"),
         PROBE_TIMEOUT),
-    "config": (str | None, ConfigOption.__metadata__[0], None),
+    "config": (str | None, CONFIG_OPTION, None),
 }
 # flag -> the password source it sets, for "set one password source" (file-key order); the
 # fields of a source block (--ecr-region, --ecr-profile, ...) together name one source

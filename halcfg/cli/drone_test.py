@@ -24,7 +24,7 @@ ENCODINGS = ("identity", "aesgcm")
 
 def run(endpoint: str | None, secret_file: Path | None, repo: str, event: str, images: list[str],
         encoding: str, skip_verify: bool, timeout: float) -> int:
-    from halcfg.credentials.redact import redact
+    from halcfg.redact import redact
     from halcfg.serve.drone.client import ask, request_body
 
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV)

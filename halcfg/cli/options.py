@@ -12,10 +12,8 @@ from typer.core import TyperGroup
 
 from halcfg.cli import argparse_help
 
-ConfigOption = Annotated[
-    str | None,
-    typer.Option("--config", "-c", help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)"),
-]
+CONFIG_OPTION = typer.Option("--config", "-c", help="the accounts file (default: $HALCFG_CONFIG or ./halcfg.yaml)")
+ConfigOption = Annotated[str | None, CONFIG_OPTION]
 
 
 def choices(values: Sequence[str]) -> Callable[[str], list[str]]:

@@ -4,5 +4,5 @@ Stages get the file from `opener.open_accounts(path, policy)` alone; the policy 
 needs (raw, schema only or every rule; secrets here or not; errors refused or reported). Owns
 parsing (libyaml events with positions), the compiled schema checker, the typed model and the
 semantic rules. Imports `findings`, `errors`, `resources`, `registry.hosts` and
-`credentials.redact` only: nothing here touches the network or writes a file.
+`redact` only: nothing here touches the network or writes a file.
 """

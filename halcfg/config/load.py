@@ -63,6 +63,8 @@ class Document:
         node, found = self.data, (1, 1)
         for i, part in enumerate(parts):
             table = self.marks.get(id(node))
+            if table is None:  # a scalar, or a node the parser kept no marks for
+                break
             try:
                 if isinstance(node, dict):
                     key_mark, value_mark = table[part]

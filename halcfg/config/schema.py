@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import SECRET_KEYS
-from halcfg.credentials.redact import MASK
+from halcfg.redact import MASK
 from halcfg.resources import schema_path
 
 Path_ = tuple[str | int, ...]

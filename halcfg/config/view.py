@@ -18,8 +18,8 @@ from halcfg.config.fields import BY_KEY, PASSWORD_SOURCES
 from halcfg.config.model import PROVIDER, Account, unknown_account
 from halcfg.config.opener import RAW, open_accounts
 from halcfg.config.path import command_for
-from halcfg.credentials.redact import MASK, hide_userinfo
 from halcfg.errors import UsageError
+from halcfg.redact import MASK, hide_userinfo
 
 ENABLE = "halcfg provider docker-registry enable"
 DEFAULT_ADDRESS = BY_KEY["address"].default

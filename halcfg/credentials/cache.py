@@ -27,8 +27,8 @@ from pathlib import Path
 
 from halcfg.config.model import Account
 from halcfg.credentials import kork  # no boto3 until a miss
-from halcfg.credentials.redact import remember
 from halcfg.credentials.resolve import Credential, kork_reference, resolve
+from halcfg.redact import remember
 
 FILE_NAME = "tokens.json"
 FORMAT_VERSION = 1
@@ -82,6 +82,7 @@ class TokenCache:
         if not token.fresh(now):
             return
         from halcfg.files.atomic import write_atomic  # only on a miss: tempfile and fcntl cost time
+        from halcfg.files.folder import private_folder
 
         tokens = {k: t for k, t in self._read().items() if t.fresh(now)}
         tokens[key] = token
@@ -94,18 +95,10 @@ class TokenCache:
             },
         }
         try:
-            self._make_folder()
+            private_folder(self.folder)
             write_atomic(self.path, json.dumps(data, indent=1).encode(), mode=0o600, follow_symlinks=False)
         except OSError as error:
             self.problem = f"cannot write the token cache {self.path}: {error.strerror or error}"
-
-    def _make_folder(self) -> None:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(self.folder)
-        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-            raise OSError(0, "it is a symlink or not a folder")
-        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
-            raise OSError(0, "its folder is not the user's own, or others may write to it")
 
     def _read(self) -> dict[str, Token]:
         try:

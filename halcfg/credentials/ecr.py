@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from halcfg.config.model import Account, Ecr
-from halcfg.credentials.redact import redact
 from halcfg.credentials.resolve import CredentialError, read_env, read_password_file
+from halcfg.redact import redact
 from halcfg.registry.hosts import AddressError, ecr_parts
 
 if TYPE_CHECKING:

@@ -46,10 +46,10 @@ from halcfg.config.references import (
     SecretReference,
     parse,
 )
-from halcfg.credentials.redact import redact, remember
 from halcfg.credentials.resolve import CredentialError
 from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Severity
+from halcfg.redact import redact, remember
 
 OBJECT_MAX = 1024 * 1024  # an S3 secrets document: thousands of keys; more is not a secrets file
 SECRET_MAX = 64 * 1024  # Secrets Manager's limit on SecretString and SecretBinary (65,536 bytes)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from halcfg.config.model import EMPTY_FILE_FIX, MISSING_FILE_FIX, Account, resolve_path
 from halcfg.config.references import is_secret_reference
-from halcfg.credentials.redact import credential_secrets, redact
 from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Severity
+from halcfg.redact import credential_secrets, redact
 
 _STDERR_LINES = 5
 COMMAND_OUTPUT_MAX = 64 * 1024  # per stream: a passwordCommand that prints more is not printing a password

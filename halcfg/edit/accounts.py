@@ -7,6 +7,7 @@ file under secrets/ unless the user asks for it inline, as Halyard keeps it.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from halcfg.edit import document, secretfiles, transaction
 from halcfg.edit.document import Document
 from halcfg.edit.patch import AccountPatch
 from halcfg.edit.transaction import Result
+from halcfg.errors import UsageError
+from halcfg.files.atomic import locked, write_atomic
 
 
 def save_account(
@@ -61,3 +64,39 @@ def set_provider(path: Path, key: str, value: Any, *, must_name_account: bool = 
         return document.set_provider(doc, key, value)
 
     return transaction.edit(path, change)
+
+
+_EMPTY_MAX = 64 * 1024  # bytes: more than any comment-only file someone started by hand
+
+
+def create_file(path: Path, *, private: bool = False) -> None:
+    """`halcfg init`: write the starter accounts file at `path`, its folder made if need be (0755,
+    or 0700 for the user's own config folder, as XDG asks; never 0777 under umask 000). A file that
+    holds no YAML (nothing, or only comments) is filled in below its comments; UsageError for any
+    other existing file, which is never replaced."""
+    path.parent.mkdir(mode=0o700 if private else 0o755, parents=True, exist_ok=True)
+    with locked(path):
+        kept = _blank_text(path)
+        if kept is None:
+            raise UsageError(f"{path} already exists; change it with `halcfg account add|edit|delete`")
+        write_atomic(path, (kept + document.starter_text()).encode("utf-8"))
+
+
+def _blank_text(path: Path) -> str | None:
+    """The text of a file that holds no YAML (nothing, blank lines, comments), to keep above the
+    starter; "" when there is no file; None when it holds anything else."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return ""
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _EMPTY_MAX:
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        return None
+    if not text.strip():
+        return ""
+    return text if text.endswith("\n") else text + "\n"

@@ -226,3 +226,21 @@ def sweep(folder: int) -> None:
             os.close(stage)
         with contextlib.suppress(OSError):
             os.rmdir(entry, dir_fd=folder)
+
+
+def private_folder(path: Path) -> None:
+    """Make `path` (and its parents) a folder only its owner may write, or raise OSError: it must be
+    the user's own, not a symlink, and not writable by group or others (a cache others could
+    plant files in would hand out their tokens)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise OSError(0, "it is a symlink or not a folder")
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise OSError(0, "its folder is not the user's own, or others may write to it")
+
+
+def make_parents(path: Path) -> None:
+    """The folders above `path` that the user named but that do not exist yet (0755 at most)."""
+    if not path.parent.is_dir():
+        os.makedirs(path.parent, mode=0o755, exist_ok=True)

@@ -33,7 +33,7 @@ class Tree:
     def location(self, parts: Sequence[str | int]) -> Location:
         """Line and column of the node at `parts` (YAML), and its path either way."""
         line, col = (self.positions.locate(parts) or (1, 1)) if self.positions is not None else (None, None)
-        return Location(str(self.path), line, col, path=dotted(parts) or None)
+        return Location(str(self.path), line, col, path=tuple(parts) or None)
 
     def error(self, parts: Sequence[str | int], message: str) -> UsageError:
         return UsageError(f"{where(self.location(parts))}: {message}")
@@ -41,14 +41,14 @@ class Tree:
     def describe(self, parts: Sequence[str | int]) -> str:
         """`file:line:col: path` (YAML) or `file: path` (JSON): for text nested inside a value."""
         location = self.location(parts)
-        return where(location) if location.line is None else f"{where(location)}: {location.path}"
+        return where(location) if location.line is None else f"{where(location)}: {dotted(location.path or ())}"
 
 
 def where(location: Location) -> str:
     """`file:line:col` (YAML), or `file: auths["quay.io"].auth` (JSON, where lines are not kept)."""
     if location.line is not None or not location.path:
         return location.where()
-    return f"{location.file}: {location.path}"
+    return f"{location.file}: {dotted(location.path)}"
 
 
 def dotted(parts: Sequence[str | int]) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import SECRET_KEYS
-from halcfg.credentials.redact import mask_values, redact
 from halcfg.edit import document, secretfiles
 from halcfg.edit import transaction as editing
 from halcfg.edit.document import AccountChange, Document
@@ -22,6 +21,7 @@ from halcfg.findings import Finding, Location, Severity, StageResult
 from halcfg.importers import names
 from halcfg.importers.source import Candidate, Found
 from halcfg.importers.sources import SOURCES
+from halcfg.redact import mask_values, redact
 from halcfg.registry.hosts import AddressError, parse_address, registry_key
 
 DEFAULT_ADDRESS = "gcr.io"  # Halyard's default, and the model's

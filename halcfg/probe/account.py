@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from halcfg.config.model import Account, Config, resolve_path
 from halcfg.credentials import resolve as credentials
-from halcfg.credentials.redact import credential_secrets, hide_userinfo, redact
 from halcfg.findings import Finding, Location, Severity
 from halcfg.probe.classify import AUTH_CODES, classify, whitespace_hint
 from halcfg.probe.lifetime import lifetime_finding
 from halcfg.probe.pull import NewestTag, classify_pull, summary, unsupported_type
 from halcfg.probe.result import AccountResult
 from halcfg.probe.scheduler import Scheduler
+from halcfg.redact import credential_secrets, hide_userinfo, redact
 from halcfg.registry.hosts import AddressError
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from halcfg.credentials.redact import MASK, mask_values, redact
 from halcfg.errors import UsageError
 from halcfg.files import folder as folders
 from halcfg.files.regular import FileTooLarge
 from halcfg.findings import Finding, Location, Severity
+from halcfg.redact import MASK, mask_values, redact
 
 SECRET_MODE = 0o600
 OWNED = ".halcfg-rendered"  # the files halcfg wrote in this folder, one name a line
@@ -56,8 +56,7 @@ def write(files: list[RenderedFile], out: Path, targets: list[str], *, gitignore
     before that are no longer rendered. Every target's plan is made (and every name checked)
     before the first target changes; each target then changes all together or not at all."""
     rendered, clashes = _by_target(files)
-    if not out.parent.is_dir():
-        os.makedirs(out.parent, exist_ok=True)  # the path the user gave: created, never a link
+    folders.make_parents(out)  # the path the user gave: created; `out` itself is never a link
     out_fd = folders.open_folder(out, create=True, shown=f"--out {out}")
     assert out_fd is not None
     result = Written()

@@ -12,9 +12,9 @@ from pathlib import Path
 from halcfg.config.model import Account
 from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
 from halcfg.credentials.lifetime import remaining, utc
-from halcfg.credentials.redact import credential_secrets
 from halcfg.credentials.resolve import Credential, CredentialError, kork_reference, resolve
 from halcfg.findings import Finding, Location, Severity
+from halcfg.redact import credential_secrets
 from halcfg.render.encode import docker_auth, go_json
 
 _PREFETCH_THREADS = 8  # passwordCommand and ECR wait on other processes, not on this one

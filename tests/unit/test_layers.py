@@ -15,28 +15,29 @@ import pytest
 from tests.support.cli import REPO
 
 PACKAGE = REPO / "halcfg"
-COMMON = {"errors", "findings", "files"}  # the common language and the file primitives, for every layer
+COMMON = {"errors", "findings", "files", "redact"}  # the common language, file primitives and redaction
 
 # unit -> what it may import: units (a stage folder or a top-level module) or single modules
-# (`credentials.redact`). The package root (`halcfg.__version__`) is open to everyone.
+# (`redact`). The package root (`halcfg.__version__`) is open to everyone.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "files": {"errors"},
+    "redact": set(),
     "findings": set(),
     "resources": set(),
     # renders every stage's results (so it knows their types); no stage imports it
-    "report": COMMON | {"config", "credentials.redact", "probe.result", "match", "render", "importers.run"},
-    "registry": COMMON | {"credentials.redact"},  # a parsed address and a credential in, no accounts model
-    "config": COMMON | {"resources", "registry.hosts", "credentials.redact"},
+    "report": COMMON | {"config", "probe.result", "match", "render", "importers.run"},
+    "registry": COMMON,  # a parsed address and a credential in, no accounts model
+    "config": COMMON | {"resources", "registry.hosts"},
     "credentials": COMMON | {"config", "registry"},
     "probe": COMMON | {"config", "credentials", "registry"},
-    "edit": COMMON | {"config", "resources", "credentials.redact", "probe"},  # probe: the live check of an edit
+    "edit": COMMON | {"config", "resources", "probe"},  # probe: the live check of an edit
     "render": COMMON | {"config", "credentials", "registry", "resources"},
     "match": COMMON | {"config", "registry"},
     # importers.sources: serve drone reads drone-registry-plugin's file with `import --from drone`'s reader
     "serve": COMMON | {"config", "credentials", "registry", "match", "resources", "importers.sources",
                        "importers.names"},
-    "importers": COMMON | {"config", "registry", "credentials.redact", "edit"},  # changes that edit/ applies
+    "importers": COMMON | {"config", "registry", "edit"},  # changes that edit/ applies
     "cli": COMMON | {"report", "resources", "config", "credentials", "registry", "edit", "probe", "render",
                      "match", "serve", "importers", "cli"},
     "main": COMMON | {"cli"},
@@ -47,10 +48,13 @@ ALLOWED: dict[str, set[str]] = {
 # that removes it. (registry -> config.model and probe -> report were here until issue 7 removed them.)
 KNOWN: set[tuple[str, str]] = set()
 
-# Only these write files; the accounts file is written by edit/ alone (others write their own
-# outputs through files.atomic).
-WRITERS = {"edit", "files"}
-
+# Who may touch the disk. files/ holds the primitives (atomic replace, no-follow reads and
+# writes, the lock); edit/ is the only writer of the accounts file and of secrets/, and may use
+# the system calls itself (its secret files are made O_EXCL|O_NOFOLLOW inside a checked folder).
+# The units in ATOMIC_WRITERS write their own outputs, through files/ only: render (its output
+# folders), credentials (the token cache). Nothing else writes.
+RAW_WRITERS = {"files", "edit"}
+ATOMIC_WRITERS = {"render", "credentials"}
 
 def _unit(module: str) -> str:
     """`halcfg.config.model` -> `config`; `halcfg.report` -> `report`; `halcfg` -> ``."""
@@ -116,29 +120,63 @@ def test_known_edges_do_not_spread() -> None:
         assert len(users) <= 2, f"{source} -> {target} spreads to {sorted(users)}"
 
 
-_WRITE_CALLS = {"write_text", "write_bytes", "write_atomic"}
+# Calls that create, replace, remove or write a file or folder.
+_RAW_CALLS = {"write_text", "write_bytes", "unlink", "rmdir", "mkdir", "makedirs", "rename", "replace", "remove",
+              "touch", "mkstemp", "mkdtemp", "symlink", "link", "chmod", "chown", "rmtree", "copy", "copyfile",
+              "move"}
+_WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"}
+# The primitives of files/ that write (reading ones are open to every unit).
+_ATOMIC_CALLS = {"write_atomic", "private_folder", "make_parents", "open_folder", "sweep", "locked"}
 
 
-def test_only_edit_writes_files() -> None:
-    """Outside edit/, nothing opens a file for writing: other stages write through files.atomic."""
+def _writes(node: ast.Call) -> str | None:
+    """The name of what `node` calls when it writes to the disk, else None."""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if name in _RAW_CALLS:
+        if name in ("replace", "rename", "remove", "move", "copy") and not (
+                isinstance(owner, ast.Name) and owner.id in ("os", "shutil")):
+            return None  # str.replace, list.remove, files.folder.replace: not the system calls
+        return name
+    if name == "open":
+        modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
+        modes += [k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)]
+        if any(isinstance(m, str) and set(m) & set("wax+") for m in modes):
+            return name
+        flags = {n.attr for a in node.args[1:2] for n in ast.walk(a) if isinstance(n, ast.Attribute)}
+        devnull = any(isinstance(a, ast.Attribute) and a.attr == "devnull" for a in node.args[:1])
+        if flags & _WRITE_FLAGS and not devnull:  # os.open(os.devnull, O_WRONLY) writes no file
+            return name
+    return None
+
+
+def test_only_the_writers_write_files() -> None:
+    """The write check is applied to every module: raw writes in files/ and edit/ only, the files/
+    writing primitives in edit/, render/ and credentials/ only."""
     bad = []
     for module, tree in _modules():
-        if _unit(module) in WRITERS:
+        unit = _unit(module)
+        if unit in RAW_WRITERS:
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            modes = [a.value for a in node.args[1:2] if isinstance(a, ast.Constant)]
-            modes += [k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)]
-            if name in ("write_text", "write_bytes") or (
-                name == "open" and any(isinstance(m, str) and set(m) & set("wax+") for m in modes)):
-                bad.append(f"{module}:{node.lineno} {name}")
-    assert bad == [], "write through halcfg.files.atomic instead:\n" + "\n".join(bad)
+            name = _writes(node)
+            if name is not None:
+                bad.append(f"{module}:{node.lineno} {name} (write through halcfg.files)")
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in _ATOMIC_CALLS and unit not in ATOMIC_WRITERS:
+                bad.append(f"{module}:{node.lineno} {called} (only {sorted(ATOMIC_WRITERS | RAW_WRITERS)} write)")
+    assert bad == [], "\n".join(bad)
 
 
 @pytest.mark.parametrize(("source", "target"), [
     ("registry", "config.model"), ("probe", "cli.app"), ("config", "edit.document"), ("match", "report"),
+    # what tests/unit/probe/test_layers.py held, folded in here
+    ("registry", "config"), ("registry", "credentials"), ("registry", "probe"), ("registry", "report"),
+    ("registry", "cli"), ("probe", "report"), ("probe", "cli"), ("probe", "edit"),
+    # no edge points up: config sits below credentials, credentials below edit
+    ("config", "credentials"), ("credentials", "edit"), ("files", "config"), ("redact", "config"),
 ])
 def test_the_table_forbids_what_the_design_forbids(source: str, target: str) -> None:
     assert not _within(target, ALLOWED[source])

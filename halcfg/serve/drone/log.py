@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from halcfg.credentials.redact import redact
+from halcfg.redact import redact
 
 
 class JsonLog:

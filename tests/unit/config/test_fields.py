@@ -13,8 +13,8 @@ from halcfg.cli import account_flags
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SECRET_KEYS, SOURCE_BLOCKS
 from halcfg.config.model import Account, Ecr, build_account
 from halcfg.config.view import masked
-from halcfg.credentials.redact import MASK
 from halcfg.edit.document import KEY_ORDER
+from halcfg.redact import MASK
 from tests.support.cli import REPO
 
 SCHEMA = json.loads((REPO / "schemas" / "halcfg.schema.json").read_text())

@@ -15,8 +15,8 @@ from halcfg.config.references import MalformedReference, parse
 from halcfg.credentials import ecr as ecr_tokens
 from halcfg.credentials import kork
 from halcfg.credentials.cache import TokenCache, resolve_cached
-from halcfg.credentials.redact import redact
 from halcfg.credentials.resolve import CredentialError, resolve
+from halcfg.redact import redact
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, put_s3_object, put_secret
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from halcfg.credentials.redact import MASK, credential_secrets, hide_userinfo, redact
+from halcfg.redact import MASK, credential_secrets, hide_userinfo, redact
 
 USER = "robot"
 PASSWORD = "CANARY/s3cr3t+pw=="

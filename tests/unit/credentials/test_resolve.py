@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from halcfg.config.model import Account
-from halcfg.credentials.redact import MASK
 from halcfg.credentials.resolve import Credential, CredentialError, read_env, resolve
+from halcfg.redact import MASK
 
 
 def account(**fields: object) -> Account:

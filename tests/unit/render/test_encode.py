@@ -8,7 +8,7 @@ import io
 import pytest
 from ruamel.yaml import YAML
 
-from halcfg.credentials.redact import MASK, redact
+from halcfg.redact import MASK, redact
 from halcfg.registry.hosts import registry_host
 from halcfg.render.encode import b64encode, docker_auth, go_json, to_yaml
 

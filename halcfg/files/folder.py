@@ -18,13 +18,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from halcfg.errors import UsageError
-from halcfg.files.regular import FileTooLarge
+from halcfg.files.regular import read_capped
 
 OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 STAGE_PREFIX = ".halcfg-stage-"  # a folder of the files a replace() is putting in place
-_CHUNK = 64 * 1024
 
 
 def open_folder(path: Path, *, parent: int | None = None, create: bool = False, shown: str = "") -> int | None:
@@ -94,14 +93,7 @@ def read(folder: int, name: str, limit: int, shown: str) -> tuple[bytes, os.stat
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UsageError(f"{shown} is not a regular file; halcfg reads and writes only regular files there")
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise FileTooLarge(errno.EFBIG, f"is larger than {limit} bytes", shown)
-        return b"".join(chunks), info
+        return read_capped(fd, limit, shown), info
     finally:
         os.close(fd)
 

@@ -43,16 +43,22 @@ def read_with_stat(path: Path | str, limit: int) -> tuple[bytes, os.stat_result]
         if not stat.S_ISREG(info.st_mode):
             kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
             raise NotRegularFile(errno.EINVAL, f"is {kind}, not a regular file", str(path))
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise FileTooLarge(errno.EFBIG, f"is larger than {_size(limit)}, the most halcfg reads", str(path))
-        return b"".join(chunks), info
+        return read_capped(fd, limit, str(path)), info
     finally:
         os.close(fd)
+
+
+def read_capped(fd: int, limit: int, shown: str) -> bytes:
+    """Everything `fd` holds, in chunks, FileTooLarge past `limit`: st_size says 0 for /dev/zero
+    and for a file still growing, so the cap is kept while reading."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise FileTooLarge(errno.EFBIG, f"is larger than {_size(limit)}, the most halcfg reads", shown)
+    return b"".join(chunks)
 
 
 def _size(limit: int) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from halcfg.config.fields import FIELDS, PASSWORD_SOURCES, SOURCE_BLOCKS, Field
-from halcfg.errors import UsageError
+from halcfg.errors import UsageError, closest
 from halcfg.registry.hosts import Address, AddressError, infer_registry_type, parse_address
 
 PROVIDER = ("providers", "dockerRegistry")  # the one place the provider's path is spelt
@@ -144,11 +144,9 @@ class Config:
 
 def unknown_account(path: Path, name: str, known: Iterable[str]) -> UsageError:
     """The error every command gives for a name the file does not define, with the closest one."""
-    from difflib import get_close_matches
-
     known = list(known)
-    close = get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
+    close = closest(name, known)
+    hint = f"; did you mean {close!r}?" if close else f" (it has: {', '.join(known)})" if known else ""
     return UsageError(f"{path}: no account named {name!r}{hint}")
 
 

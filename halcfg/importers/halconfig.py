@@ -7,12 +7,12 @@ a plaintext `password` moves to a 0600 file. kork-secrets references (`encrypted
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import order as key_order
 from halcfg.config.references import RESOLVED_HERE, is_secret_reference
+from halcfg.errors import closest
 from halcfg.findings import Severity
 from halcfg.importers import names
 from halcfg.importers.reading import Tree, parse_yaml, read_text
@@ -66,8 +66,8 @@ def _deployment(tree: Tree, wanted: str | None) -> int:
                          "and no currentDeployment; pick one with --deployment")
     if name in labels:
         return labels.index(name)
-    close = get_close_matches(str(name), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (it has: {', '.join(known) or 'none'})"
+    close = closest(str(name), known)
+    hint = f"; did you mean {close!r}?" if close else f" (it has: {', '.join(known) or 'none'})"
     at = [] if wanted else ["currentDeployment"]
     raise tree.error(at, f"no deployment named {name!r}{hint}")
 

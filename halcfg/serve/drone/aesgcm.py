@@ -15,3 +15,13 @@ def seal(plaintext: bytes, secret: bytes) -> bytes:
 
     nonce = os.urandom(NONCE_BYTES)
     return nonce + AESGCM(secret[:KEY_BYTES]).encrypt(nonce, plaintext, None)
+
+
+def unseal(sealed: bytes, secret: bytes) -> bytes:
+    """What `seal` sealed, as drone-go's client opens it; cryptography's InvalidTag when another
+    key sealed it or it was altered, ValueError when it is too short to hold a nonce."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(sealed) < NONCE_BYTES:
+        raise ValueError("malformed ciphertext")
+    return AESGCM(secret[:KEY_BYTES]).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], None)

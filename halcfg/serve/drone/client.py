@@ -21,9 +21,6 @@ Upstream facts, each from its source:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import ssl
@@ -32,12 +29,14 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
+from halcfg.serve.drone.aesgcm import KEY_BYTES, unseal
+from halcfg.serve.drone.signature import ALGORITHM, body_digest, mac
+
 REGISTRY_V1 = "application/vnd.drone.registry.v1+json"
 SIGNED = ("accept", "accept-encoding", "content-type", "date", "digest")
 TIMEOUT = 60.0  # runner-go registry/external.go: "The external service must return a request within one minute"
 USER_AGENT = "Go-http-client/1.1"  # what Go's http.Client sends; an extension might look at it
 ANSWER_LIMIT = 1 << 20  # bytes read of an answer
-KEY_BYTES = 32  # drone-go aesgcm.Key
 
 
 @dataclass
@@ -88,11 +87,11 @@ def _build(event: str, number: int) -> dict[str, Any]:
 def signed_headers(secret: str, body: bytes, encoding: str = "identity", now: float | None = None) -> dict[str, str]:
     headers = {"Accept": REGISTRY_V1, "Accept-Encoding": encoding, "Content-Type": "application/json",
                "Date": formatdate(now, usegmt=True),
-               "Digest": "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()}
+               "Digest": "SHA-256=" + body_digest(body)}
     lowered = {k.lower(): v for k, v in headers.items()}
-    signing = "\n".join(f"{name}: {lowered[name]}" for name in SIGNED)
-    mac = base64.b64encode(hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()).decode()
-    headers["Signature"] = f'keyId="hmac-key",algorithm="hmac-sha256",signature="{mac}",headers="{" ".join(SIGNED)}"'
+    signature = mac(secret.encode(), (f"{name}: {lowered[name]}" for name in SIGNED))
+    headers["Signature"] = (f'keyId="hmac-key",algorithm="{ALGORITHM}",signature="{signature}",'
+                            f'headers="{" ".join(SIGNED)}"')
     return headers
 
 
@@ -135,12 +134,11 @@ def read_answer(status: int, reason: str, content_encoding: str | None, data: by
         if len(secret.encode()) < KEY_BYTES:
             return Outcome(status, error="aesgcm: invalid key length (the secret is under 32 bytes)", encoding=encoding)
         from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        if len(data) < 12:
-            return Outcome(status, error="malformed ciphertext", encoding=encoding)
         try:
-            data = AESGCM(secret.encode()[:KEY_BYTES]).decrypt(data[:12], data[12:], None)
+            data = unseal(data, secret.encode())
+        except ValueError as error:
+            return Outcome(status, error=str(error), encoding=encoding)
         except InvalidTag:
             return Outcome(status, error="aesgcm: message authentication failed (another secret?)", encoding=encoding)
     try:

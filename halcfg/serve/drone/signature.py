@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -46,6 +46,17 @@ class Signed:
     sent: float
 
 
+def mac(secret: bytes, lines: Iterable[str]) -> str:
+    """base64(HMAC-SHA256(secret, the signing lines joined by newlines)): what a signer sends and
+    a verifier recomputes."""
+    return base64.b64encode(hmac.new(secret, "\n".join(lines).encode(), hashlib.sha256).digest()).decode()
+
+
+def body_digest(body: bytes) -> str:
+    """The value after `SHA-256=` in a Digest header: base64 of the body's SHA-256."""
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
 def verify(secret: bytes, method: str, target: str, header: Header, body: bytes, now: float) -> Signed:
     """Raise Rejection unless the request is signed with `secret`, its Date is within MAX_SKEW
     of `now` and its Digest is the body's. `target` is the request URI (path and query)."""
@@ -74,8 +85,7 @@ def verify_signature(secret: bytes, method: str, target: str, header: Header) ->
         if not value:
             raise Rejection(400, f"signed header {name} is missing", "signed header missing")
         lines.append(f"{name}: {value}")
-    expected = base64.b64encode(hmac.new(secret, "\n".join(lines).encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, params["signature"].encode()):
+    if not hmac.compare_digest(mac(secret, lines).encode(), params["signature"].encode()):
         raise Rejection(401, "signature does not verify")
     return params["signature"]
 
@@ -115,5 +125,5 @@ def check_digest(value: str, body: bytes) -> None:
                 None)
     if sent is None:
         raise Rejection(400, "Digest has no SHA-256 value")
-    if not hmac.compare_digest(base64.b64encode(hashlib.sha256(body).digest()), sent.encode()):
+    if not hmac.compare_digest(body_digest(body).encode(), sent.encode()):
         raise Rejection(401, "Digest does not match the body")

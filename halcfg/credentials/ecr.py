@@ -8,7 +8,8 @@ identity: 100 ECR accounts on one identity cost one client, not 100. `aws_client
 machinery for any service: kork's S3 and Secrets Manager references (credentials/kork.py) use it too.
 
 `fetch_token` always asks AWS; `cached_token` reuses a token until shortly before it expires
-(they last 12 hours). A cross-process cache can wrap `fetch_token`, keyed by `token_key`.
+(they last 12 hours), through the process's one credential cache (credentials.memo). The
+helpers' cross-process cache wraps `fetch_token`, keyed by `token_key`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from halcfg.config.model import Account, Ecr
+from halcfg.credentials.memo import Memo
 from halcfg.credentials.resolve import CredentialError, read_env, read_password_file
 from halcfg.redact import redact
 from halcfg.registry.hosts import AddressError, ecr_parts
@@ -69,26 +71,19 @@ def fetch_token(account: Account, base_dir: Path, timeout: float = 30.0) -> EcrT
     return _get_authorization_token(identity, registry_id, timeout)
 
 
-_tokens: dict[tuple[str | None, ...], EcrToken] = {}
-_tokens_lock = threading.Lock()
+def keep_for(expires_at: datetime | None) -> float:
+    """Seconds a token expiring at `expires_at` may still be handed out: until REFRESH_MARGIN
+    before it lapses, so no consumer gets one about to expire (none when ECR gave no expiry)."""
+    return 0.0 if expires_at is None else expires_at.timestamp() - REFRESH_MARGIN - time.time()
+
+
+_tokens: Memo[EcrToken] = Memo(lambda token: keep_for(token.expires_at))
 
 
 def cached_token(account: Account, base_dir: Path, timeout: float = 30.0) -> EcrToken:
-    """The account's token, from this process's cache while it has more than REFRESH_MARGIN left."""
-    key = token_key(account)
-    with _tokens_lock:
-        cached = _tokens.get(key)
-    if cached is not None and _fresh(cached):
-        return cached
-    token = fetch_token(account, base_dir, timeout)
-    if _fresh(token):  # an already expired token (moto's are) is used once, never kept
-        with _tokens_lock:
-            _tokens[key] = token
-    return token
-
-
-def _fresh(token: EcrToken) -> bool:
-    return token.expires_at is not None and token.expires_at.timestamp() - REFRESH_MARGIN > time.time()
+    """The account's token from this process's cache, fetched by one thread at a time; a
+    failure is reused for memo.FAILURE_TTL. An already expired token (moto's are) is used once."""
+    return _tokens.get(token_key(account), lambda: fetch_token(account, base_dir, timeout))
 
 
 def _region_and_registry(account: Account) -> tuple[str | None, str | None]:

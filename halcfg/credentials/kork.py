@@ -22,17 +22,16 @@ ones (credentials.ecr.aws_client): one per service and identity for the process.
 
 Bounded: an object is read up to OBJECT_MAX (the declared length is checked first, then the stream
 is capped); a secret beyond Secrets Manager's own 64 KiB limit is refused. Each object and secret
-is fetched once per TTL seconds per process, however many accounts and threads ask (one flight
-at a time per key; a failure is remembered for FAILURE_TTL), and every value read joins
-redaction (`redact.remember`).
+is fetched once per TTL seconds per process, however many accounts and threads ask (the
+process's one credential cache, credentials.memo: one flight at a time per key, a failure
+remembered for memo.FAILURE_TTL, so 100 accounts on one missing secret ask AWS once), and every
+value read joins redaction (`redact.remember`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,6 +45,7 @@ from halcfg.config.references import (
     SecretReference,
     parse,
 )
+from halcfg.credentials.memo import Memo
 from halcfg.credentials.resolve import CredentialError
 from halcfg.files import SECRET_FILE_MAX
 from halcfg.findings import Severity
@@ -54,7 +54,6 @@ from halcfg.redact import redact, remember
 OBJECT_MAX = 1024 * 1024  # an S3 secrets document: thousands of keys; more is not a secrets file
 SECRET_MAX = 64 * 1024  # Secrets Manager's limit on SecretString and SecretBinary (65,536 bytes)
 TTL = 300.0  # seconds a fetched object or secret is reused: a rotation takes effect within 5 minutes
-FAILURE_TTL = 10.0  # seconds a failure is reused: 100 accounts on one missing secret ask AWS once
 _READ_CHUNK = 64 * 1024
 
 ENDPOINT_ENV = {
@@ -309,34 +308,4 @@ def _key_missing(reference: SecretReference, why: str) -> CredentialError:
     )
 
 
-# -- once per key per TTL, one flight at a time -----------------------------------------------------
-
-
-class _Memo:
-    def __init__(self) -> None:
-        self._values: dict[tuple[Any, ...], tuple[float, Any]] = {}  # key -> (monotonic deadline, value)
-        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            until, value = self._values.get(key, (0.0, None))
-            if until <= time.monotonic():
-                try:
-                    value = compute()
-                    until = time.monotonic() + TTL
-                except CredentialError as error:
-                    value, until = error, time.monotonic() + FAILURE_TTL
-                self._values[key] = (until, value)
-        if isinstance(value, CredentialError):
-            raise value
-        return value
-
-    def clear(self) -> None:
-        with self._guard:
-            self._values.clear()
-
-
-_memo = _Memo()
+_memo: Memo[Any] = Memo(TTL)  # the raw answers and parsed documents, by what identifies them

@@ -118,4 +118,4 @@ def test_expired_tokens_are_not_cached(moto_ecr, tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     account = ecr_account(region=moto_ecr.region, endpoint_url=moto_ecr.endpoint_url)
     assert cached_token(account, tmp_path).expires_at is not None
-    assert ecr_tokens._tokens == {}
+    assert ecr_tokens._tokens.values() == []

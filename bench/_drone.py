@@ -7,6 +7,8 @@ measured in the same run, and the server's CPU time per request (from /proc: wha
 server costs, whatever else the machine is running). The load generator shares the machine's
 cores with the server, so it is one thread over selectors sending requests signed beforehand
 (one Date, valid 5 minutes).
+`--base DIR` also runs the shipped server from another checkout (say a `git worktree` of an
+older commit), with that checkout's own code, as `uvicorn@base`: a before/after in one run.
 Targets for the shipped server: 0 errors, p99 < 50 ms, >= 1,000 req/s, and with /metrics on at most
 5% fewer req/s than with it off (uvicorn-no-metrics); exit 0 only when met.
 """
@@ -33,6 +35,7 @@ from tests.support.drone_signer import drone_date, raw_request, registry_body, s
 from tests.support.ports import free_port  # noqa: E402
 
 SHIPPED = "uvicorn"
+BASE = "uvicorn@base"  # the shipped server of the --base checkout
 NO_METRICS = "uvicorn-no-metrics"  # the shipped server with /metrics off: what metrics cost
 MAX_METRICS_COST = 0.05  # issue 19: /metrics may cost at most 5% of the requests per second
 WARM_UP = 200
@@ -179,12 +182,13 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 20.
     raise RuntimeError("server did not start listening")
 
 
-def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int) -> Result:
+def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int, base: Path | None = None) -> Result:
     port = free_port()
-    env = {**os.environ, "BENCH_TEAM_PASSWORD": "team-password", "PYTHONPATH": str(ROOT)}
+    root, name = (base, SHIPPED) if server == BASE and base is not None else (ROOT, server)
+    env = {**os.environ, "BENCH_TEAM_PASSWORD": "team-password", "PYTHONPATH": str(root)}
     with open(workdir / f"{server}.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "_drone_servers.py"), server, str(port),
+            [sys.executable, str(root / "bench" / "_drone_servers.py"), name, str(port),
              str(workdir / "halcfg.yaml"), str(workdir / "secret")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
         try:
@@ -210,15 +214,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, of {', '.join(SERVERS)}")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the servers this many times, interleaved; each one's best run counts")
+    parser.add_argument("--base", type=Path, metavar="DIR",
+                        help=f"a checkout whose shipped server also runs, as {BASE}: before/after in one run")
     options = parser.parse_args(argv)
     servers = options.servers.split(",")
+    if options.base is not None:
+        if not (options.base / "bench" / "_drone_servers.py").is_file():
+            parser.error(f"--base {options.base}: no bench/_drone_servers.py there (not a halcfg checkout?)")
+        servers.append(BASE)
     with tempfile.TemporaryDirectory(prefix="bench-drone-") as tmp:
         workdir = Path(tmp)
         (workdir / "halcfg.yaml").write_text(ACCOUNTS)
         (workdir / "hub.password").write_text("hub-password")
         (workdir / "secret").write_text(SECRET)
         payloads = requests_to_send(WARM_UP + options.requests)
-        runs = [run_one(server, workdir, payloads, options.concurrency)
+        runs = [run_one(server, workdir, payloads, options.concurrency, options.base)
                 for _ in range(options.rounds) for server in servers]
         results = [max((r for r in runs if r.server == server), key=lambda r: r.rps) for server in servers]
     baseline = next((r for r in results if r.server == SHIPPED), None)

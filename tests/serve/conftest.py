@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.drone_server import DroneServer, start_drone_server
+from tests.support.moto_ecr import MotoECR
 
 SHARED_SECRET = "canary-shared-secret-9b1f0c2d7e4a6b8c"  # >= 32 bytes: aesgcm works
 HUB_PASSWORD = "canary-hub-password-51d0"
@@ -69,6 +70,17 @@ def workdir(tmp_path: Path) -> Path:
 
 
 StartServer = Callable[..., DroneServer]
+
+
+def add_ecr_account(workdir: Path, moto_ecr: MotoECR) -> str:
+    """Append an ECR account on moto (static keys, the secret in TEAM_PASSWORD); its host."""
+    host = f"{moto_ecr.registry_id}.dkr.ecr.{moto_ecr.region}.amazonaws.com"
+    config = workdir / "halcfg.yaml"
+    config.write_text(config.read_text() + (
+        f"      - name: ecr\n        address: {host}\n"
+        f"        ecr: {{region: {moto_ecr.region}, endpointUrl: '{moto_ecr.endpoint_url}',"
+        " accessKeyId: testing, secretAccessKeyEnv: TEAM_PASSWORD}\n"))
+    return host
 
 
 @pytest.fixture

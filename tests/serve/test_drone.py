@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tests.serve.conftest import ACCOUNTS, HUB_PASSWORD, SHARED_SECRET, TEAM_PASSWORD, StartServer
+from tests.serve.conftest import (
+    ACCOUNTS,
+    HUB_PASSWORD,
+    SHARED_SECRET,
+    TEAM_PASSWORD,
+    StartServer,
+    add_ecr_account,
+)
 from tests.support.drone_server import DroneServer, Response
 from tests.support.drone_signer import (
     digest,
@@ -319,12 +326,7 @@ def test_sigterm_lets_requests_in_flight_finish(workdir: Path, start_server: Sta
 
 
 def test_ecr_account_through_moto(workdir: Path, start_server: StartServer, moto_ecr) -> None:
-    host = f"{moto_ecr.registry_id}.dkr.ecr.{moto_ecr.region}.amazonaws.com"
-    config = workdir / "halcfg.yaml"
-    config.write_text(config.read_text() + (
-        f"      - name: ecr\n        address: {host}\n"
-        f"        ecr: {{region: {moto_ecr.region}, endpointUrl: '{moto_ecr.endpoint_url}',"
-        " accessKeyId: testing, secretAccessKeyEnv: TEAM_PASSWORD}\n"))
+    host = add_ecr_account(workdir, moto_ecr)
     server = start_server()
     entries = ask(server).json()
     assert {"address": host, "username": moto_ecr.user, "password": moto_ecr.password} in entries

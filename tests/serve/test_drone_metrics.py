@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.serve.conftest import CANARIES, SHARED_SECRET, StartServer, secret_forms
+from tests.serve.conftest import CANARIES, SHARED_SECRET, StartServer, add_ecr_account, secret_forms
 from tests.serve.test_drone import HUB, TEAM, ask
 from tests.support.drone_server import DroneServer
 from tests.support.drone_signer import SIGNED, drone_date, registry_body, signature, signed_request
@@ -70,12 +70,7 @@ def test_metrics_count_known_requests(server: DroneServer) -> None:
 
 
 def test_ecr_refreshes_by_account(workdir: Path, start_server: StartServer, moto_ecr) -> None:
-    host = f"{moto_ecr.registry_id}.dkr.ecr.{moto_ecr.region}.amazonaws.com"
-    config = workdir / "halcfg.yaml"
-    config.write_text(config.read_text() + (
-        f"      - name: ecr\n        address: {host}\n"
-        f"        ecr: {{region: {moto_ecr.region}, endpointUrl: '{moto_ecr.endpoint_url}',"
-        " accessKeyId: testing, secretAccessKeyEnv: TEAM_PASSWORD}\n"))
+    host = add_ecr_account(workdir, moto_ecr)
     server = start_server()
     for _ in range(3):
         assert {"address": host, "username": moto_ecr.user, "password": moto_ecr.password} in ask(server).json()

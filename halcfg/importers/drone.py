@@ -9,7 +9,6 @@ is kept as one line of JSON, because newer clouddriver reads only a password fil
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ from halcfg.importers import names
 from halcfg.importers.reading import parse_yaml, read_text
 from halcfg.importers.source import Candidate, Found
 from halcfg.registry.hosts import AddressError, ecr_parts, parse_address
+from halcfg.registry.json_key import JSON_KEY_USER, compact_json
 
 KEYS = ("address", "username", "password", "email", "token", "aws_access_key_id", "aws_secret_access_key")
-JSON_KEY_USER = "_json_key"
 
 
 def read(path: Path, deployment: str | None) -> Found:
@@ -76,7 +75,5 @@ def read(path: Path, deployment: str | None) -> Found:
 
 def one_line_json(text: str) -> str:
     """A JSON key file as one compact line (same JSON); other text with its trailing newline cut."""
-    try:
-        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
-        return text.rstrip("\r\n")
+    compact = compact_json(text)
+    return text.rstrip("\r\n") if compact is None else compact

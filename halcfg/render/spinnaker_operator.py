@@ -23,7 +23,6 @@ is on for every SpinnakerService unless `spec.validation.providers.docker.enable
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -31,6 +30,7 @@ from halcfg.config.model import Account
 from halcfg.credentials.resolve import kork_reference
 from halcfg.errors import UsageError
 from halcfg.findings import Severity
+from halcfg.registry.json_key import compact_json
 from halcfg.render.encode import b64encode
 from halcfg.render.spinnaker import clouddriver_accounts, ecr_command, relative_command_paths
 from halcfg.render.target import Job
@@ -121,7 +121,5 @@ def secret_manifest(namespace: str | None, data: dict[str, str]) -> dict[str, An
 def one_line(password: str) -> tuple[str, bool]:
     """(password, still a file): a JSON key compacted onto one line, kept as a file; any other
     multi-line text kept whole as a plain password, since a file would lose all but its first line."""
-    try:
-        return json.dumps(json.loads(password), separators=(",", ":"), ensure_ascii=False), True
-    except ValueError:
-        return password, False
+    compact = compact_json(password)
+    return (password, False) if compact is None else (compact, True)

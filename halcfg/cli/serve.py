@@ -27,6 +27,12 @@ def drone(
     head_timeout: Annotated[
         float, typer.Option(min=0.1, help="seconds a client may take to send a request head (slowloris)")
     ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option(min=1, help="connections open at once; more get a 503 and are closed")
+    ] = 1000,
+    max_client_connections: Annotated[
+        int, typer.Option(min=1, help="connections open at once from one client address")
+    ] = 100,
     reload_interval: Annotated[float, typer.Option(min=0.05, help="seconds between looks at the accounts file")] = 1.0,
     reload_settle: Annotated[
         float, typer.Option(min=0, help="seconds a changed accounts file must stay the same before it is loaded")
@@ -58,7 +64,9 @@ def drone(
     host, port = parse_listen(listen or env.address or default_listen)
     secret, warning = read_secret(secret_file)
     options = Options(path, host, port, secret, warning, command_ttl=command_ttl, grace=grace,
-                      head_timeout=head_timeout, reload_interval=reload_interval, reload_settle=reload_settle,
+                      head_timeout=head_timeout, max_connections=max_connections,
+                      max_client_connections=max_client_connections, reload_interval=reload_interval,
+                      reload_settle=reload_settle,
                       metrics=metrics, registry_file=registry_file, debug=debug or env.debug)
     try:
         code = serve(options)

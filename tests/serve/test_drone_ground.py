@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.serve.conftest import ACCOUNTS, SHARED_SECRET, TEAM_PASSWORD, StartServer
 from tests.serve.test_drone import HUB, TEAM, _until, ask
 from tests.support.drone_signer import raw_request, registry_body, signed_request
@@ -148,3 +150,50 @@ def test_a_file_caught_half_written_is_never_served(workdir: Path, start_server:
     assert [HUB] in seen  # the old file was answered throughout the write
     assert not [answer for answer in seen if TEAM in answer], "the half-written file was served"
     assert len([x for x in server.log_lines() if x["event"] == "reloaded"]) == 1
+
+
+def _idle_from(port: int, source: str) -> socket.socket:
+    """A connection from `source` (another loopback address) that sends nothing."""
+    return socket.create_connection((LOOPBACK, port), timeout=10, source_address=(source, 0))
+
+
+def _refused_at_once(sock: socket.socket) -> bool:
+    """The server answered 503 and closed without waiting for a request."""
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data.startswith(b"HTTP/1.1 503 ") and b"too many connections" in data
+
+
+def test_idle_connections_beyond_the_caps_are_refused_at_once(start_server: StartServer) -> None:
+    """Issue 16.5's limit: the head deadline bounds how long a connection is held, not how many. A
+    host holding its share gets a 503 for the next one; other hosts are served until the server's
+    own cap; closing frees the places."""
+    server = start_server("--max-connections", "6", "--max-client-connections", "4", "--head-timeout", "30")
+    hog = [_idle_from(server.port, "127.0.0.2") for _ in range(4)]
+    held: list[socket.socket] = []
+    try:
+        time.sleep(0.2)  # the server has counted them
+        assert _refused_at_once(_idle_from(server.port, "127.0.0.2"))
+        assert ask(server, "other/repo").json() == [HUB]  # another address: its own share
+        held += [_idle_from(server.port, "127.0.0.3"), _idle_from(server.port, "127.0.0.4")]  # 6 in all
+        time.sleep(0.2)
+        assert _refused_at_once(_idle_from(server.port, "127.0.0.5"))
+        scraped = server.request("GET", "/metrics")
+        assert scraped.status == 503  # the seventh connection, whatever it asks
+        for sock in hog:
+            sock.close()
+        _until(lambda: ask(server, "other/repo").status == 200)
+        again = _idle_from(server.port, "127.0.0.2")  # the hog's share is free again
+        held.append(again)
+        body = registry_body("other/repo")
+        again.sendall(raw_request(signed_request(SHARED_SECRET, body), body))
+        assert _response(again).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in hog + held:
+            sock.close()
+    refused = {sample.labels["limit"]: sample.value
+               for family in text_string_to_metric_families(server.request("GET", "/metrics").body.decode())
+               if family.name == "halcfg_drone_connections_refused" for sample in family.samples}
+    # the asks right after the hog's close may still find 6 open: a server-limit refusal or more
+    assert refused["client-limit"] == 1 and refused["server-limit"] >= 2

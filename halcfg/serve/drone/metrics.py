@@ -2,7 +2,7 @@
 
 What an operator graphs and alerts on: requests by outcome (answered, none applicable, rejected
 or failed, with the fixed reason), answer latency, the accounts offered, and credential
-failures and ECR token refreshes by account name. Labels are account names, outcomes and
+failures and ECR token refreshes by account name, connections refused by limit. Labels are account names, outcomes and
 reasons from a fixed set: never a secret, a header value or anything else a client sent.
 
 A request only adds to plain counters (on the event loop's thread; credential events, from the
@@ -46,6 +46,7 @@ class Metrics:
         self.offered: Counter[str] = Counter()
         self.credential_failures: Counter[str] = Counter()
         self.ecr_refreshes: Counter[str] = Counter()
+        self.connections_refused: Counter[str] = Counter()  # by limit: server-limit, client-limit
         self._lock = threading.Lock()
         self.accounts: Callable[[], float] = lambda: 0.0  # the gauges, read at scrape time
         self.replay_memory: Callable[[], float] = lambda: 0.0
@@ -60,6 +61,10 @@ class Metrics:
         self.seconds += seconds
         for name in offered:
             self.offered[name] += 1
+
+    def refused(self, limit: str) -> None:
+        """A connection closed at once for being over `limit`; on the event loop's thread."""
+        self.connections_refused[limit] += 1
 
     def credential(self, event: str, account: str) -> None:
         """The credential cache's observer: a `failure` or an `ecr-refresh` of `account`."""
@@ -90,6 +95,11 @@ class Metrics:
             for account, count in sorted(counts.items()):
                 family.add_metric((account,), count)
             yield family
+        refused = CounterMetricFamily(f"{PREFIX}_connections_refused", "Connections closed at once, by limit.",
+                                      labels=("limit",))
+        for limit, count in sorted(self.connections_refused.items()):
+            refused.add_metric((limit,), count)
+        yield refused
         yield GaugeMetricFamily(f"{PREFIX}_accounts", "Accounts in the file being served.", value=self.accounts())
         yield GaugeMetricFamily(f"{PREFIX}_replay_signatures", "Signatures remembered against replay.",
                                 value=self.replay_memory())

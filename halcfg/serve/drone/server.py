@@ -21,7 +21,12 @@ from halcfg.serve.drone.answer import DroneExtension
 from halcfg.serve.drone.credentials import DEFAULT_COMMAND_TTL, CredentialCache
 from halcfg.serve.drone.http import DroneApp
 from halcfg.serve.drone.log import JsonLog
-from halcfg.serve.drone.protocol import DEFAULT_HEAD_TIMEOUT, with_head_timeout
+from halcfg.serve.drone.protocol import (
+    DEFAULT_HEAD_TIMEOUT,
+    DEFAULT_MAX_CLIENT_CONNECTIONS,
+    DEFAULT_MAX_CONNECTIONS,
+    guarded,
+)
 
 SECRET_ENV = "DRONE_SECRET"
 SECRET_FILE_LIMIT = 4096  # bytes: a shared secret is tens of characters
@@ -44,6 +49,8 @@ class Options:
     grace: float = 30.0  # seconds SIGTERM waits for requests in flight
     keep_alive: float = 5.0  # seconds an idle connection is kept
     head_timeout: float = DEFAULT_HEAD_TIMEOUT  # seconds a request head may take to arrive
+    max_connections: int = DEFAULT_MAX_CONNECTIONS  # open at once; beyond: 503 and closed
+    max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS  # the same, from one client address
     threads: int = 8  # answer threads: most answers take microseconds; a few wait on a command or ECR
     metrics: bool = True  # GET /metrics, Prometheus text format
     registry_file: bool = False  # `config` is drone-registry-plugin's file, not an accounts file
@@ -125,7 +132,8 @@ def serve(options: Options) -> int:
     sock.bind((options.host, options.port))
     config = uvicorn.Config(
         app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="off",
-        http=with_head_timeout(options.head_timeout),
+        http=guarded(options.head_timeout, options.max_connections, options.max_client_connections,
+                     app.metrics.refused if app.metrics else lambda reason: None),
         timeout_keep_alive=int(options.keep_alive), timeout_graceful_shutdown=int(options.grace),
         server_header=False, date_header=True,
     )

@@ -67,7 +67,7 @@ def fetch_token(account: Account, base_dir: Path, timeout: float = 30.0) -> EcrT
     the identity's client when it is first made. Raises CredentialError, already redacted."""
     ecr = account.ecr or Ecr()
     region, registry_id = _region_and_registry(account)
-    identity = Identity(region, ecr.profile, _endpoint(ecr), ecr.access_key_id, _secret_access_key(ecr, base_dir))
+    identity = Identity(region, ecr.profile, _endpoint(ecr), ecr.access_key_id, secret_access_key(ecr, base_dir))
     return _get_authorization_token(identity, registry_id, timeout)
 
 
@@ -99,7 +99,9 @@ def _endpoint(ecr: Ecr) -> str | None:
     return ecr.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_ECR") or os.environ.get("AWS_ENDPOINT_URL")
 
 
-def _secret_access_key(ecr: Ecr, base_dir: Path) -> str | None:
+def secret_access_key(ecr: Ecr, base_dir: Path) -> str | None:
+    """The static secret key of `ecr.accessKeyId` (None for the default chain): the one reader of
+    ecr.secretAccessKeyFile and -Env, for the token request and render's Drone file alike."""
     if ecr.access_key_id is None:
         return None
     if ecr.secret_access_key_file:

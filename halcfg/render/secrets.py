@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from halcfg.config.model import Account
-from halcfg.credentials.ecr import _secret_access_key  # the one reader of ecr.secretAccessKey*
+from halcfg.credentials.ecr import secret_access_key
 from halcfg.credentials.lifetime import remaining, utc
 from halcfg.credentials.resolve import Credential, CredentialError, kork_reference, resolve
 from halcfg.findings import Finding, Location, Severity
@@ -50,7 +50,7 @@ class SecretResolver:
         """The account's static AWS secret key (None without ecr.accessKeyId); CredentialError if unreadable."""
         if account.ecr is None:
             return None
-        secret = _secret_access_key(account.ecr, self.base_dir)
+        secret = secret_access_key(account.ecr, self.base_dir)
         if secret:
             self._extra.append(secret)
             self.handed_out += 1

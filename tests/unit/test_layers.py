@@ -180,3 +180,11 @@ def test_only_the_writers_write_files() -> None:
 ])
 def test_the_table_forbids_what_the_design_forbids(source: str, target: str) -> None:
     assert not _within(target, ALLOWED[source])
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    """Issue 14.6: what one module keeps private (`_name`) is not another's to use; a name another
+    module needs is public in its owner, so the owner knows it has users."""
+    bad = sorted(f"{module} imports halcfg.{target}" for module, _, target in edges()
+                 if target.rsplit(".", 1)[-1].startswith("_") and not target.rsplit(".", 1)[-1].startswith("__"))
+    assert bad == [], "private names imported across units:\n" + "\n".join(bad)

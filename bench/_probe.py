@@ -7,6 +7,7 @@
     Targets: sequential / halcfg >= 10, halcfg / ideal <= 1.5.
 (b) On loopback: halcfg's requests per second (requests counted by the sequential client, which
     makes the same ones) against wrk on one tags/list URL in the same run. Target >= 0.6.
+    `--base DIR` adds another checkout's probe on the same proxy, interleaved: a before/after.
 (c), (d), (e): issue 6's load cases, (f) issue 19's pull check on vs off, described in
 bench/_probe_load.py.
 Also reports halcfg's peak RSS: ru_maxrss from wait4 (the children's rusage of its own process).
@@ -81,10 +82,10 @@ def halcfg_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "halcfg", *args]
 
 
-def halcfg_env() -> dict[str, str]:
-    """This checkout's halcfg first, whatever is installed."""
+def halcfg_env(root: Path = ROOT) -> dict[str, str]:
+    """The halcfg of checkout `root` (this one by default) first, whatever is installed."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return env
 
 
@@ -180,9 +181,10 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def run_probe(accounts: Path, concurrency: int, timeout: float) -> Run:
-    command = halcfg_command("probe", "-c", str(accounts), "--format", "json", "--concurrency", str(concurrency))
-    run = run_measured(command, timeout, halcfg_env())
+def run_probe(accounts: Path, concurrency: int, timeout: float, root: Path = ROOT, *extra: str) -> Run:
+    command = halcfg_command("probe", "-c", str(accounts), "--format", "json", "--concurrency", str(concurrency),
+                             *extra)
+    run = run_measured(command, timeout, halcfg_env(root))
     if run.code != 0:
         tail = "\n    ".join((run.stderr or run.stdout).strip().splitlines()[-8:])
         print(f"  halcfg probe exited {run.code}:\n    {tail}")
@@ -217,9 +219,30 @@ def bench_wan(
         print(f"  halcfg / ideal      = {overhead:6.2f}   target <= {TARGET_VS_IDEAL:g}  "
               f"{verdict(overhead <= TARGET_VS_IDEAL)}")
         results += [run.code == 0, speedup >= TARGET_VS_SEQUENTIAL, overhead <= TARGET_VS_IDEAL]
+        if args.base is not None:
+            before_after(proxy, args, workdir)
     finally:
         proxy.stop()
     return results
+
+
+def before_after(proxy: FaultProxy, args: argparse.Namespace, workdir: Path) -> None:
+    """The --base checkout's probe and this one's on the same accounts, interleaved, best of
+    three each. A base without the pull check (issue 19) is compared with `--no-pull-check` too,
+    which makes the same requests."""
+    accounts = write_accounts(workdir / "wan-base.yaml", proxy.address, args.page_size)
+    sides = {"before": (args.base, ()), "after": (ROOT, ()), "after --no-pull-check": (ROOT, ("--no-pull-check",))}
+    best: dict[str, tuple[float, int]] = {}
+    for _ in range(3):
+        for side, (root, extra) in sides.items():
+            proxy.hits.clear()
+            run = run_probe(accounts, args.concurrency, args.timeout, root, *extra)
+            if run.code == 0 and (side not in best or run.seconds < best[side][0]):
+                best[side] = (run.seconds, len(proxy.hits))
+    print(f"  before/after, --base {args.base} (best of 3 each):")
+    for side, (seconds, hits) in best.items():
+        ratio = f"{seconds / best['before'][0]:.3f}x before" if "before" in best else ""
+        print(f"    {side:<22} {seconds:7.2f} s  ({hits} requests)  {ratio}")
 
 
 def bench_loopback(
@@ -274,6 +297,8 @@ def main() -> int:
     parser.add_argument("--wrk-seconds", type=int, default=5, help="wrk duration (5)")
     parser.add_argument("--timeout", type=float, default=300, help="timeout of each halcfg run, seconds (300)")
     parser.add_argument("--cases", default="abcdef", help="which cases to run, e.g. 'ce' (default abcdef)")
+    parser.add_argument("--base", type=Path, metavar="DIR",
+                        help="case (a) also probes with another checkout's halcfg: before/after in one run")
     args = parser.parse_args()
     if not 1 <= args.page_size <= 1000:
         parser.error("--page-size must be within 1..1000 (distribution's catalog.maxentries)")

@@ -68,13 +68,18 @@ class DockerDaemon:
         """dockerd, then containerd: SIGTERM, a bounded wait, SIGKILL. Safe to call twice."""
         _stop(self.dockerd)
         _stop(self.containerd)
-        data_root = self.root / "data" / "docker"
-        # dockerd makes its data root a shared mount of itself and undoes that only on a clean
-        # exit (moby daemon/daemon_unix.go setupDaemonRootPropagation): after a SIGKILL, we do.
-        if _mounted(data_root):
-            subprocess.run(["umount", str(data_root)], capture_output=True, timeout=STOP_TIMEOUT)
-        if not _mounted(data_root):
-            shutil.rmtree(data_root.parent, ignore_errors=True)  # pulled images, containerd's state
+        _remove_data(self.root / "data")
+
+
+def _remove_data(data: Path) -> None:
+    """Remove the pulled images and containerd's state. dockerd makes its data root a shared mount
+    of itself and undoes that only on a clean exit (moby daemon/daemon_unix.go
+    setupDaemonRootPropagation): after a SIGKILL or a failed start, this does."""
+    data_root = data / "docker"
+    if _mounted(data_root):
+        subprocess.run(["umount", str(data_root)], capture_output=True, timeout=STOP_TIMEOUT)
+    if not _mounted(data_root):
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _mounted(path: Path) -> bool:
@@ -184,7 +189,7 @@ def start_docker_daemon(workdir: Path) -> DockerDaemon:
     data.mkdir(parents=True, exist_ok=True)
     run.mkdir(mode=0o700, parents=True, exist_ok=True)
     api_socket, containerd_socket = workdir / "docker.sock", run / "containerd.sock"
-    longest = str(run / "containerd.sock.ttrpc")
+    longest = str(run / "docker" / "libnetwork" / f"{'0' * 12}.sock")  # the longest socket dockerd makes
     if len(longest.encode()) > _SOCKET_PATH_MAX:
         raise DaemonUnavailable(f"socket path too long for AF_UNIX: {longest}")
     config = workdir / "containerd.toml"
@@ -218,6 +223,7 @@ def start_docker_daemon(workdir: Path) -> DockerDaemon:
         if dockerd is not None:
             _stop(dockerd)
         _stop(containerd)
+        _remove_data(data)
         raise
     return DockerDaemon(host=f"unix://{api_socket}", root=workdir, dockerd=dockerd, containerd=containerd)
 

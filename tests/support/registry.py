@@ -82,6 +82,7 @@ def _config(
     token: TokenServer | None,
     tls_files: tuple[Path, Path] | None,
     storage: str,
+    log_level: str,
 ) -> dict[str, Any]:
     if storage == "inmemory":
         storage_config: dict[str, Any] = {"inmemory": {}}
@@ -101,7 +102,7 @@ def _config(
 
     config: dict[str, Any] = {
         "version": "0.1",
-        "log": {"level": "error", "accesslog": {"disabled": True}},
+        "log": {"level": log_level, "accesslog": {"disabled": True}},
         "storage": storage_config,
         "http": http,
         "health": {"storagedriver": {"enabled": False}},
@@ -147,8 +148,11 @@ def start_registry(
     token: TokenServer | None = None,
     tls: bool = False,
     storage: str = "inmemory",
+    log_level: str = "error",
 ) -> Registry:
-    """Start a registry and return once /v2/ answers; raises with the log tail if it cannot start."""
+    """Start a registry and return once /v2/ answers; raises with the log tail if it cannot start.
+
+    `log_level="info"` logs each request ("authorized request", with its URI and user agent)."""
     if shutil.which(BINARY) is None:
         raise RuntimeError(f"{BINARY} not found: apt-get install docker-registry")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -161,7 +165,8 @@ def start_registry(
         port = free_port()
         config_file = workdir / "config.yml"
         config_file.write_text(json.dumps(
-            _config(workdir, port, htpasswd=htpasswd, token=token, tls_files=tls_files, storage=storage),
+            _config(workdir, port, htpasswd=htpasswd, token=token, tls_files=tls_files, storage=storage,
+                    log_level=log_level),
             indent=2,
         ))
         log_file = workdir / "registry.log"

@@ -12,7 +12,7 @@ everything under the folder and off TCP. The one thing outside it is the empty f
 
 A daemon that cannot start here (not root, no cgroups, docker.io not installed) skips the tests
 that need it, saying what failed and the tail of the daemon's log; with HALCFG_REQUIRE_DOCKERD=1
-(set by .ci/run) it fails them instead.
+it fails them instead, for a machine where the daemon is known to work.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ PASSWORD = "CANARY-dockerd-5e7f-s3cr3t"
 WRONG = "CANARY-dockerd-wrong-0a1b"
 REPO, TAG = "team/app", "v1"
 NEWER_CLI = "/usr/local/bin/docker"
-# Both clients ask the helper themselves; the newer one is what most users run (absent on CI).
+# Both clients ask the helper themselves; the newer one is what most users run, where installed.
 CLIENTS = [DOCKER_CLI, pytest.param(NEWER_CLI, marks=pytest.mark.skipif(
     not os.access(NEWER_CLI, os.X_OK), reason=f"{NEWER_CLI} is not installed"))]
 

@@ -29,6 +29,11 @@ def _dispatch(argv: list[str]) -> int:
     from halcfg.cli import commands
 
     args = commands.take_config(argv)
+    if args == ["--version"]:  # scripts and bug reports ask it; typer would print the same line
+        from halcfg import __version__
+
+        print(f"halcfg {__version__}")
+        return 0
     command = commands.find(args)
     if command is not None and command.fast:
         from importlib import import_module

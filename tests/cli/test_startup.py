@@ -37,7 +37,7 @@ def test_fast_entries_import_only_what_they_use(args: list[str]) -> None:
     assert _imported(*args) == []
 
 
-@pytest.mark.parametrize("args", [["account", "list", "-c", str(EXAMPLE)],
+@pytest.mark.parametrize("args", [["--version"], ["account", "list", "-c", str(EXAMPLE)],
                                   ["account", "get", "gcr", "-c", str(EXAMPLE)]])
 def test_account_get_and_list_start_without_typer(args: list[str]) -> None:
     assert _imported(*args, heavy=("typer", "pydantic", "click")) == []
@@ -207,3 +207,13 @@ def test_output_paths_never_print_with_a_double_slash(tmp_path: Path, out: str) 
     result = run_cli("render", "-t", "kubernetes", "--out", out, "-c", path, cwd=tmp_path, env={"Q": "t"})
     assert result.returncode == 0, result.stderr
     assert "wrote deploy/kubernetes/" in result.stdout and "//" not in result.stdout, result.stdout
+
+
+def test_version_reads_the_same_with_or_without_typer() -> None:
+    from halcfg import __version__
+
+    assert ok("--version") == f"halcfg {__version__}\n"  # main's fast path
+    typer_run = subprocess.run(
+        [sys.executable, "-c", "import sys; from halcfg.cli.app import run; sys.exit(run(['--version']))"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert (typer_run.returncode, typer_run.stdout) == (0, f"halcfg {__version__}\n")

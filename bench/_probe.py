@@ -79,7 +79,8 @@ def run_measured(command: list[str], timeout: float, env: dict[str, str] | None 
 
 
 def halcfg_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "halcfg", *args]
+    # -P: the working directory (perhaps another checkout) does not shadow PYTHONPATH's halcfg
+    return [sys.executable, "-P", "-m", "halcfg", *args]
 
 
 def halcfg_env(root: Path = ROOT) -> dict[str, str]:

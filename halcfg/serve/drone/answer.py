@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from halcfg.config.model import Account
+from halcfg.config.model import Account, Config
 from halcfg.registry.hosts import account_key
 from halcfg.serve.drone.accounts import LiveAccounts
 from halcfg.serve.drone.aesgcm import seal
@@ -49,6 +49,17 @@ class DroneExtension:
         self.credentials = credentials
         self.clock = clock
         self.seen = seen or SeenSignatures()
+        self._served: tuple[Config | None, list[tuple[Account, str]]] = (None, [])
+
+    def _offerable(self, config: Config) -> list[tuple[Account, str]]:
+        """The file's accounts that Drone's runner could match, each with the address Drone spells
+        (registry.hosts), worked out once per loaded file rather than once per request."""
+        loaded, offerable = self._served
+        if loaded is not config:
+            keyed = ((account, account_key(account, "drone")) for account in config.accounts if config.enabled)
+            offerable = [(account, key) for account, key in keyed if key is not None]
+            self._served = (config, offerable)
+        return offerable
 
     def answer(self, method: str, path: str, target: str, header: Header, body: bytes) -> Answer:
         """`path` without the query, `target` with it (what a `(request-target)` signs)."""
@@ -85,9 +96,8 @@ class DroneExtension:
     def _credentials(self, slug: str | None, event: str | None, encrypt: bool) -> Answer:
         config = self.accounts.config
         entries, offered, left_out = [], [], []
-        for account in config.accounts if config.enabled else ():
-            address = account_key(account, "drone")  # None: the runner could never match it
-            if address is None or not allowed(account, slug, event):
+        for account, address in self._offerable(config):
+            if not allowed(account, slug, event):
                 continue
             credential = self.credentials.get(account, config.base_dir)
             if credential is None:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 MAX_SKEW = 300.0  # seconds a Date may be off from this server's clock
 ALGORITHM = "hmac-sha256"  # the only one Drone's clients use
@@ -38,8 +39,7 @@ class Rejection(Exception):
 Header = Callable[[str], "str | None"]  # a header's value by lower-case name, None when absent
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(NamedTuple):  # made once per request: a tuple is cheaper than a frozen dataclass
     """A verified request's signature and the time its Date names."""
 
     signature: str

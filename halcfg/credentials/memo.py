@@ -42,8 +42,6 @@ class _Entry:
         self.value = value  # the value, or the CredentialError to raise
         self.version = version
 
-    def fresh(self) -> bool:
-        return self.until > time.monotonic() and self.until_wall > time.time()
 
 
 class Memo(Generic[V]):
@@ -69,7 +67,7 @@ class Memo(Generic[V]):
 
     def _hit(self, key: Any, version: object) -> _Entry | None:
         entry = self._entries.get(key)
-        if entry is None or not entry.fresh():
+        if entry is None or entry.until <= time.monotonic() or entry.until_wall <= time.time():
             return None
         if entry.version is not version:
             if entry.version != version:

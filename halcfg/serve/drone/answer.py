@@ -96,10 +96,11 @@ class DroneExtension:
     def _credentials(self, slug: str | None, event: str | None, encrypt: bool) -> Answer:
         config = self.accounts.config
         entries, offered, left_out = [], [], []
+        base_dir = config.base_dir
         for account, address in self._offerable(config):
             if not allowed(account, slug, event):
                 continue
-            credential = self.credentials.get(account, config.base_dir)
+            credential = self.credentials.get(account, base_dir)
             if credential is None:
                 left_out.append(account.name)
                 continue

@@ -16,6 +16,8 @@ Targets for the shipped server: 0 errors, p99 < 50 ms, >= 1,000 req/s, and with 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import selectors
 import signal
@@ -88,16 +90,16 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def requests_to_send(count: int) -> list[bytes]:
-    """`count` distinct signed requests (repos and events vary; each is another build, since the
-    server refuses a replayed one), one Date for the run."""
+def signed_requests(count: int) -> list[tuple[dict[str, str], bytes]]:
+    """`count` distinct signed requests as (headers, body) (repos and events vary; each is another
+    build, since the server refuses a replayed one), one Date for the run."""
     date = drone_date()
-    payloads = []
+    pairs = []
     for i in range(count):
         owner, event = ("octocat" if i % 2 else "other"), ("pull_request" if i % 3 == 0 else "push")
         body = registry_body(slug=f"{owner}/repo-{i % 64}", event=event)
-        payloads.append(raw_request(signed_request(SECRET, body, date=date), body))
-    return payloads
+        pairs.append((signed_request(SECRET, body, date=date), body))
+    return pairs
 
 
 def load(port: int, payloads: list[bytes], concurrency: int, deadline: float) -> tuple[float, list[float], int]:
@@ -207,6 +209,16 @@ def run_one(server: str, workdir: Path, payloads: list[bytes], concurrency: int,
     return Result(server, seconds, latencies, errors, cpu)
 
 
+def answer_cost(root: Path, workdir: Path) -> float:
+    """CPU microseconds per answer of checkout `root`'s halcfg on workdir's requests and accounts."""
+    env = {**os.environ, "BENCH_TEAM_PASSWORD": "team-password", "PYTHONPATH": str(root)}
+    script = ROOT / "bench" / "_drone_answer.py"
+    done = subprocess.run([sys.executable, "-P", str(script), str(workdir / "requests.json"),
+                           str(workdir / "halcfg.yaml"), str(workdir / "secret")],
+                          capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT, check=True)
+    return float(done.stdout.split()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
@@ -227,10 +239,18 @@ def main(argv: list[str] | None = None) -> int:
         (workdir / "halcfg.yaml").write_text(ACCOUNTS)
         (workdir / "hub.password").write_text("hub-password")
         (workdir / "secret").write_text(SECRET)
-        payloads = requests_to_send(WARM_UP + options.requests)
+        pairs = signed_requests(WARM_UP + options.requests)
+        payloads = [raw_request(headers, body) for headers, body in pairs]
         runs = [run_one(server, workdir, payloads, options.concurrency, options.base)
                 for _ in range(options.rounds) for server in servers]
         results = [max((r for r in runs if r.server == server), key=lambda r: r.rps) for server in servers]
+        costs: dict[str, float] = {}
+        if options.base is not None:
+            (workdir / "requests.json").write_text(json.dumps(
+                [[headers, base64.b64encode(body).decode()] for headers, body in pairs]))
+            for _ in range(options.rounds):
+                for side, root in (("this checkout", ROOT), ("base", options.base)):
+                    costs[side] = min(costs.get(side, float("inf")), answer_cost(root, workdir))
     baseline = next((r for r in results if r.server == SHIPPED), None)
     print(f"{options.requests} signed requests, {options.concurrency} in flight, loopback, "
           f"{os.cpu_count()} cores shared with the load generator")
@@ -241,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         cpu = f"{r.cpu_us_per_request / baseline.cpu_us_per_request:.2f}" if baseline and baseline.cpu_seconds else "-"
         print(f"{r.server:<15} {r.rps:>8.0f} {r.percentile(0.5):>8.2f} {r.percentile(0.99):>8.2f} "
               f"{r.errors:>7} {r.cpu_us_per_request:>11.0f} {rps:>17} {cpu:>15}")
+    if costs:
+        print(f"halcfg's answer alone (no HTTP server), CPU per request, best of {options.rounds}: "
+              f"{costs['this checkout']:.1f} us here, {costs['base']:.1f} us in the base, "
+              f"ratio {costs['this checkout'] / costs['base']:.3f}")
     if baseline is None:
         return 0
     met = baseline.errors == 0 and baseline.percentile(0.99) < TARGET_P99_MS and baseline.rps >= TARGET_RPS

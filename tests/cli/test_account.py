@@ -608,3 +608,54 @@ def test_a_refused_add_to_a_flow_list_cites_a_place_in_the_users_file(tmp_path: 
     line, col = map(int, where.rsplit(":", 2)[1:])
     assert where == f"{path}:5:{col}" and FLOW_ACCOUNTS.splitlines()[line - 1][col - 1] == "]"  # where b would go
     assert path.read_text() == FLOW_ACCOUNTS
+
+
+# ---- flow collections written over several lines (issue 14 follow-up: edits keep them) ---------
+
+WRAPPED = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+           "      - name: one\n"
+           "        address: quay.io\n"
+           "        repositories: [team/a,\n"
+           "            team/b]   # the two we use\n"
+           "        username: u\n"
+           "        passwordEnv: ONE\n"
+           "      - name: two\n"
+           "        address: ghcr.io\n")
+
+
+def test_an_edit_beside_a_wrapped_flow_list_keeps_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(WRAPPED)
+    ok("account", "edit", "one", "--username", "v", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("username: u", "username: v")
+    ok("account", "edit", "one", "--address", "docker.io", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("username: u", "username: v").replace("quay.io", "docker.io")
+
+
+def test_an_add_after_a_wrapped_flow_list_keeps_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(WRAPPED.removesuffix("      - name: two\n        address: ghcr.io\n"))
+    ok("account", "add", "three", "--address", "gcr.io", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("name: two\n        address: ghcr.io",
+                                               "name: three\n        address: gcr.io")
+
+
+FLOW_OVER_LINES = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+                   "    accounts: [\n"
+                   "      {name: one, address: quay.io},   # first\n"
+                   "      {name: two, address: ghcr.io,\n"
+                   "       repositories: [a/b, c/d]},\n"
+                   "    ]\n")
+
+
+def test_a_multi_line_flow_accounts_list_keeps_the_items_an_edit_does_not_change(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_OVER_LINES)
+    ok("account", "edit", "two", "--email", "t@example.com", "--no-validate", "-c", path)
+    # the changed item is written as ruamel writes it (one line, still valid flow YAML); `one`,
+    # its comment and the lines before it keep their bytes
+    assert path.read_text() == FLOW_OVER_LINES.replace(
+        "      {name: two, address: ghcr.io,\n       repositories: [a/b, c/d]},\n    ]\n",
+        "       {name: two, address: ghcr.io, repositories: [a/b, c/d], email: t@example.com}]\n")
+    assert account(path, "two")["email"] == "t@example.com"
+    assert account(path, "one") == {"name": "one", "address": "quay.io"}

@@ -12,11 +12,15 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from halcfg.edit import flow
 
-def splice(original: str, before: str, after: str) -> str:
+
+def splice(original: str, before: str, after: str, *, flows: bool = True) -> str:
     """`original` changed as `before` (the dump of its tree) changed into `after`.
 
-    `before` and `after` use "\\n"; lines the edit adds take the original's line ending.
+    `before` and `after` use "\\n"; lines the edit adds take the original's line ending. With
+    `flows`, a change inside a flow collection the user spread over lines is made in their
+    layout (edit.flow); without, it takes the dump's line.
     """
     if not original:
         return after
@@ -34,8 +38,13 @@ def splice(original: str, before: str, after: str) -> str:
     for i1, i2, j1, j2 in _hunks(base, new, at, past):
         start = past[i1 - 1] if i1 else 0
         out += raw[cursor:start]
-        out += [line + nl for line in new[j1:j2]]
         cursor = at[i2] if i2 < len(base) else max(start, epilogue)
+        lines = [line + nl for line in new[j1:j2]]
+        if flows and any("[" in line or "{" in line for line in raw[start:cursor]):
+            carried = flow.carry("".join(raw[start:cursor]), "\n".join(base[i1:i2]) + "\n",
+                                 "\n".join(new[j1:j2]) + "\n", nl)
+            lines = lines if carried is None else [carried]  # the user's layout of a flow collection
+        out += lines
     out += raw[cursor:]
 
     text = "".join(line if line.endswith("\n") or k == len(out) - 1 else line + nl for k, line in enumerate(out))

@@ -109,7 +109,7 @@ def _groups(base: list[str], old: list[str]) -> list[tuple[int, int, int, int]]:
     from spacing, line breaks, comments and a trailing comma in a flow collection: ruamel's one
     line for the user's `[a,\n  b,\n]`. A group has at least one line on each side; comment
     lines and blank ones go with the group before them (ruamel hangs a comment on what precedes
-    it). None unless the two sides hold the same text in all."""
+    it). No groups unless the two sides hold the same text in all."""
     mine, theirs = _bare(base), _bare(old)
     if not base or not old or "".join(mine) != "".join(theirs):
         return []

@@ -4,7 +4,10 @@ The file is replaced only when the changed text passes the offline check and, fo
 accounts named, the probe; otherwise it stays byte for byte as it was, and so does any
 password file written for the edit. `edit` returns the one result every stage returns, a
 `StageResult`: its payload an `Edited` (what changed), its findings those worth showing, and
-`failed` when the edit was refused.
+`failed` when the edit was refused, so its `exit_code` is 1 for a refused edit, else what its
+findings make (0 for the account and provider commands, where every error refuses). A change
+that cannot be made at all (a name taken, no such account, a secret file in the way) raises
+UsageError instead: exit 2, as every usage error, with everything undone as for a refused edit.
 """
 
 from __future__ import annotations

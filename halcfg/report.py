@@ -10,7 +10,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from halcfg.errors import one_of
 from halcfg.findings import EXIT_USAGE, Finding, Severity, StageResult, format_path
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from halcfg.config.view import Listing
+    from halcfg.edit.transaction import Edited
     from halcfg.importers.run import ImportRun
     from halcfg.match.run import Match
     from halcfg.probe.result import AccountResult, ProbeRun
@@ -120,26 +121,16 @@ def summary(findings: Iterable[Finding]) -> str:
     return ", ".join(parts) if parts else "no problems"
 
 
-class EditResult(Protocol):
-    """What an edit (edit.transaction.Result) tells its reporter."""
-
-    findings: list[Finding]
-    written: bool
-    refused: bool
-    refused_by_probe: bool
-    notes: list[str]
-
-
-def render_edit(result: EditResult, done: str, *, color: bool = False) -> str:
-    """The findings worth showing, then `done` or why nothing was written."""
+def render_edit(result: StageResult[Edited[Any]], done: str, *, color: bool = False) -> str:
+    """An edit's findings worth showing, then `done` and its notes, or why nothing was written."""
     lines = [render_text(result.findings, color=color)] if result.findings else []
-    if result.refused_by_probe:
+    if result.payload.refused_by_probe:
         lines.append("Not saved: the registry refused it (above); the file is unchanged. "
                      "To save it anyway, run the command again with --no-validate.")
-    elif result.refused:
+    elif result.failed:
         lines.append("Not saved: the result would not pass the check above; the file is unchanged.")
     else:
-        lines += [done, *result.notes]
+        lines += [done, *result.payload.notes]
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,7 +20,10 @@ from halcfg.config.fields import SOURCE_BLOCKS
 from halcfg.config.path import config_path
 from halcfg.edit.patch import AccountPatch
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_FINDINGS, EXIT_OK
+from halcfg.findings import StageResult
+
+if TYPE_CHECKING:
+    from halcfg.edit.transaction import Edited
 
 app = typer.Typer(help="Add, change, show and remove docker-registry accounts.", no_args_is_help=True,
                   rich_markup_mode=None, cls=Group)
@@ -115,32 +118,32 @@ def _save(name: str, values: dict[str, Any], *, adding: bool) -> int:
 
     from halcfg.edit import accounts, secretfiles  # ruamel: only for the commands that edit
 
-    def attempt(probe: bool) -> Any:
+    def attempt(probe: bool) -> StageResult[Edited[list[str]]]:
         return accounts.save_account(
             config_path(values["config"]), name, patch, adding=adding, password=password,
             inline=values["inline_password"], probe=probe, timeout=values["timeout"], on_probe=probing)
 
     result = attempt(not values["no_validate"])
     color = report.color_wanted(sys.stdout)
-    if result.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
+    if result.payload.refused_by_probe and sys.stdin.isatty() and sys.stderr.isatty():
         # one question instead of "run it again with --no-validate", and each finding shown once
         shown = list(result.findings)
         typer.echo(report.render_text(shown, color=color))
         if not typer.confirm("The registry refused it (above). Save it anyway?", default=False, err=True):
             typer.echo("Not saved; the file is unchanged.")
-            return EXIT_FINDINGS
+            return result.exit_code  # refused: 1
         result = attempt(False)
         said = {(f.code, f.message) for f in shown}  # shown at the user's file's places, found again at the new ones
         result.findings = [f for f in result.findings if (f.code, f.message) not in said]
-    if not result.written and not result.refused:
+    if not result.payload.written and not result.failed:
         typer.echo(f"Account {name} unchanged.")
-        return EXIT_OK
+        return result.exit_code  # 0: an edit that is not refused has no errors
     stored = f" Its password is in {secretfiles.reference(name)} (mode 0600)." if (
         password is not None and not values["inline_password"]) else ""
     done = (f"+ Added account {name}.{stored}" if adding
-            else f"+ Edited account {name}: {', '.join(result.detail)}.{stored}")
+            else f"+ Edited account {name}: {', '.join(result.payload.detail)}.{stored}")
     typer.echo(report.render_edit(result, done, color=color))
-    return EXIT_FINDINGS if result.refused else EXIT_OK
+    return result.exit_code
 
 
 def _add(name: str, **values: Any) -> None:
@@ -164,6 +167,6 @@ def delete(name: Existing, config: ConfigOption = None) -> None:
     from halcfg.edit import accounts
 
     result = accounts.delete_account(config_path(config), name)
-    done = "\n".join([f"- Deleted account {name}.", *result.detail])
+    done = "\n".join([f"- Deleted account {name}.", *result.payload.detail])
     typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)))
-    raise typer.Exit(EXIT_FINDINGS if result.refused else EXIT_OK)
+    raise typer.Exit(result.exit_code)

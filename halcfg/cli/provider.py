@@ -11,9 +11,9 @@ from halcfg import report
 from halcfg.cli.options import ConfigOption, Group
 from halcfg.config.path import config_path
 from halcfg.edit import accounts
-from halcfg.edit.transaction import Result
+from halcfg.edit.transaction import Edited
 from halcfg.errors import UsageError
-from halcfg.findings import EXIT_FINDINGS, EXIT_OK
+from halcfg.findings import StageResult
 
 app = typer.Typer(help="Turn providers on and off, and set their options.", no_args_is_help=True, rich_markup_mode=None,
                   cls=Group)
@@ -22,9 +22,10 @@ docker_registry = typer.Typer(help="The docker-registry provider.", no_args_is_h
 app.add_typer(docker_registry, name="docker-registry")
 
 
-def _report(result: Result[bool], done: str, same: str) -> int:
-    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)) if result.detail else same)
-    return EXIT_FINDINGS if result.refused else EXIT_OK
+def _report(result: StageResult[Edited[bool]], done: str, same: str) -> int:
+    typer.echo(report.render_edit(result, done, color=report.color_wanted(sys.stdout)) if result.payload.detail
+               else same)
+    return result.exit_code  # 1 when refused
 
 
 @docker_registry.command("enable")

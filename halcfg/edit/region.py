@@ -96,10 +96,15 @@ def rewrite(text: str, path: Path, change: Callable[[Any], None], *, base: int =
     after = _shift(dump(yaml, tree, json_indent, whole=whole), base)
     if after == before:
         return text
-    spliced = splice(text, before, after)
-    if spliced != after and _data(spliced, path) != _data(after, path):
-        return after.replace("\n", line_ending(text))
-    return spliced
+    wanted = None
+    for flows in (True, False):  # the user's layout of a changed flow collection, else the dump's
+        spliced = splice(text, before, after, flows=flows)
+        if spliced == after:
+            return spliced
+        wanted = wanted or [_data(after, path)]
+        if _data(spliced, path) == wanted[0]:
+            return spliced
+    return after.replace("\n", line_ending(text))
 
 
 def _shift(text: str, base: int) -> str:

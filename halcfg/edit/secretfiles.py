@@ -5,16 +5,20 @@ with `passwordFile`. The file holds exactly the password, no trailing newline, b
 files are read as they are.
 
 `secrets/` must be a real directory the user owns, not open to others for writing; a new one is
-made 0700 with a `.gitignore` that ignores everything in it, so `git add .` beside a committed
-accounts file never stages a password. Nothing is ever written through a symlink: every file is
-created O_CREAT | O_EXCL | O_NOFOLLOW (0600) inside the directory opened and checked once, and
-renamed over its final name (a rename replaces a symlink, it never follows one).
+made 0700. Before a secret goes in, the folder gets a `.gitignore` that ignores everything in it
+(when it has none), so `git add .` beside a committed accounts file never stages a password.
+Nothing is ever written through a symlink: every file is created O_CREAT | O_EXCL | O_NOFOLLOW
+(0600) inside the directory opened and checked once, and renamed over its final name (a rename
+replaces a symlink, it never follows one).
 
 The secret is in place while the edit is checked and probed (both read it), with an undo record
 beside it (`.<file>.<random>.undo`: what the file held before). The edit commits by removing the
-record, after the accounts file is written. An edit that is refused undoes at once; one that was
+record, after the accounts file is written. An edit that is refused undoes at once, the folder
+and the `.gitignore` it made included: a refused edit leaves the tree as it was. One that was
 killed is undone by the next edit's `sweep()`, so a password from a failed `add` neither
-lingers nor blocks the next attempt.
+lingers nor blocks the next attempt. Only `store_file` adds to the folder, `sweep` and `remove`
+take away what edits left or no longer use; opening and reading it (`free_reference`, a dry
+run's too) change nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from halcfg.errors import UsageError
 from halcfg.files import SECRET_FILE_MAX
 
 FOLDER = "secrets"
+GITIGNORE_NAME = ".gitignore"
 GITIGNORE = "# written by halcfg: nothing in this folder belongs in git\n*\n!.gitignore\n"
 _SCRATCH = re.compile(r"\.(?P<name>[^/]+)\.[0-9a-f]{16}\.(?P<kind>tmp|undo)")
 _ABSENT, _PRESENT = b"-", b"+"  # an undo record's first byte: the file did not exist / held the rest
@@ -73,6 +78,7 @@ class StoredSecret:
     _folder: int = field(default=-1, repr=False)  # the checked secrets/ directory, open
     _record: str | None = field(default=None, repr=False)  # the undo record's name in it
     _made_folder: bool = field(default=False, repr=False)  # undo takes secrets/ away again
+    _made_gitignore: bool = field(default=False, repr=False)  # and its .gitignore
 
     def commit(self) -> None:
         if self._record is not None:
@@ -85,10 +91,12 @@ class StoredSecret:
         if self._record is not None:
             _roll_back(self._folder, self.path.name, self._record)
             self._record = None
+        if self._made_gitignore:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(GITIGNORE_NAME, dir_fd=self._folder)
         self._close()
         if self._made_folder:
             with contextlib.suppress(OSError):  # something else arrived in it meanwhile: keep it
-                (self.path.parent / ".gitignore").unlink()
                 self.path.parent.rmdir()
 
     def _close(self) -> None:
@@ -113,32 +121,31 @@ def store_file(base_dir: Path, ref: str, secret: str, *, replace: bool) -> Store
     made_folder = not os.path.lexists(path.parent)
     folder = open_folder(base_dir, create=True)
     assert folder is not None
+    stored = StoredSecret(path, True, folder, _made_folder=made_folder)  # undo() closes the folder too
     try:
         previous = _read(folder, path)
         if previous == data:
-            os.close(folder)
-            return StoredSecret(path, changed=False)
+            stored.changed = False
+            stored.commit()  # nothing to keep or undo
+            return stored
         if previous is not None and not replace:
             raise UsageError(
                 f"{path} already exists and holds a different secret; remove it, "
                 f"or point the account at it (e.g. --password-file {ref})"
             )
-        record = _create(folder, path.name, "undo", _ABSENT if previous is None else _PRESENT + previous)
-        try:
-            _replace(folder, path.name, data)
-            os.fsync(folder)
-        except BaseException:  # interrupted (SIGTERM) with the password maybe in place
-            _roll_back(folder, path.name, record)
-            raise
-        return StoredSecret(path, True, folder, record, made_folder)
-    except BaseException:
-        os.close(folder)
+        stored._made_gitignore = _ensure_gitignore(folder)  # before the secret: git never sees it unignored
+        stored._record = _create(folder, path.name, "undo", _ABSENT if previous is None else _PRESENT + previous)
+        _replace(folder, path.name, data)
+        os.fsync(folder)
+        return stored
+    except BaseException:  # refused, or interrupted (SIGTERM) with the password maybe in place
+        stored.undo()
         raise
 
 
 def open_folder(base_dir: Path, *, create: bool) -> int | None:
     """A descriptor of `base_dir/secrets` once it is checked to be a real directory the user owns
-    that others cannot write; made 0700 (with its .gitignore) when `create`; None if absent."""
+    that others cannot write; made 0700 when `create`; None if absent. Writes nothing into it."""
     path = base_dir / FOLDER
     try:
         fd = os.open(path, _OPEN_DIR)
@@ -168,7 +175,6 @@ def open_folder(base_dir: Path, *, create: bool) -> int | None:
     if problem:
         os.close(fd)
         raise UsageError(f"{path} {problem}; halcfg writes passwords only into a folder nobody else controls")
-    _ensure_gitignore(fd)
     return fd
 
 
@@ -272,13 +278,17 @@ def _replace(folder: int, name: str, data: bytes) -> None:
     os.rename(_create(folder, name, "tmp", data), name, src_dir_fd=folder, dst_dir_fd=folder)
 
 
-def _ensure_gitignore(folder: int) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+def _ensure_gitignore(folder: int) -> bool:
+    """Write the folder's .gitignore unless it has one; True when this call wrote it."""
     try:
-        fd = os.open(".gitignore", flags, 0o644, dir_fd=folder)
+        fd = os.open(GITIGNORE_NAME, _CREATE, 0o644, dir_fd=folder)
     except FileExistsError:
-        return
+        return False
     try:
         os.write(fd, GITIGNORE.encode())
+    except BaseException:
+        os.unlink(GITIGNORE_NAME, dir_fd=folder)
+        raise
     finally:
         os.close(fd)
+    return True

@@ -2,7 +2,12 @@
 
 The file is replaced only when the changed text passes the offline check and, for the
 accounts named, the probe; otherwise it stays byte for byte as it was, and so does any
-password file written for the edit.
+password file written for the edit. `edit` returns the one result every stage returns, a
+`StageResult`: its payload an `Edited` (what changed), its findings those worth showing, and
+`failed` when the edit was refused, so its `exit_code` is 1 for a refused edit, else what its
+findings make (0 for the account and provider commands, where every error refuses). A change
+that cannot be made at all (a name taken, no such account, a secret file in the way) raises
+UsageError instead: exit 2, as every usage error, with everything undone as for a refused edit.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from halcfg.edit.document import Document
 from halcfg.edit.splice import original_place
 from halcfg.errors import UsageError
 from halcfg.files.atomic import locked, write_atomic
-from halcfg.findings import Finding, Severity
+from halcfg.findings import Finding, Severity, StageResult
 
 T = TypeVar("T")
 
@@ -39,12 +44,14 @@ class Secret:
 
 
 @dataclass
-class Result(Generic[T]):
+class Edited(Generic[T]):
+    """An edit's payload. Its StageResult's findings are those worth showing (any error, warnings
+    about the accounts touched); `failed` there means refused: the result would not validate (or
+    probe), and nothing was written."""
+
     detail: T  # what the change reported: changed keys, notes, ...
-    findings: list[Finding]  # worth showing: any error, and warnings about the accounts touched
-    written: bool  # the file (or the password file) changed
-    refused: bool  # the result would not validate (or probe); nothing was written
-    refused_by_probe: bool = False  # the offline check passed; the registry said no
+    written: bool = False  # the file (or the password file) changed
+    refused_by_probe: bool = False  # refused although the offline check passed: the registry said no
     notes: list[str] = field(default_factory=list)  # what else changed, e.g. a secret file removed
     diff: str = ""  # dry run: the change to the accounts file as a unified diff
 
@@ -61,7 +68,7 @@ def edit(
     on_probe: Callable[[str, str], None] | None = None,
     dry_run: bool = False,
     blocking: Callable[[Finding], bool] | None = None,
-) -> Result[T]:
+) -> StageResult[Edited[T]]:
     """Apply `change` (the document -> its new text and what changed) to the file at `path`
     under its lock.
 
@@ -89,7 +96,7 @@ def edit(
             same_text = text == doc.original and path.exists()
             pending = doc.secret_files
             if same_text and not (stored and stored.changed) and not pending:
-                return Result(detail, [], written=False, refused=False)
+                return StageResult(Edited(detail))
             # the edited text, parsed once for the check and the probe; an edit that probes needs the secrets here
             opened = open_accounts(path, with_flags(EDITED, secrets=probe), text=text)
             checked, config = opened.payload.document, opened.payload.config
@@ -100,9 +107,9 @@ def edit(
             shown = [f for f in findings if _worth_showing(f, touched)]
             if any(map(blocking, findings)) if blocking else _errors(findings):
                 shown = [_in_original(f, doc.original, text) for f in shown]  # the file stays as it was
-                return Result(detail, shown, written=False, refused=True, refused_by_probe=probed)
+                return StageResult(Edited(detail, refused_by_probe=probed), shown, failed=True)
             if dry_run:
-                return Result(detail, shown, written=False, refused=False, diff=_diff(path, doc.original, text))
+                return StageResult(Edited(detail, diff=_diff(path, doc.original, text)), shown)
             for ref, (content, replace) in pending.items():
                 files.append(secretfiles.store_file(path.parent, ref, content, replace=replace))
             if not same_text:
@@ -116,8 +123,8 @@ def edit(
                     stored_file.undo()
         written = not same_text or any(f.changed for f in files) or bool(stored and stored.changed)
         after = document.Document(path, text, checked, doc.bom)
-        return Result(detail, shown, written=written, refused=False,
-                      notes=_remove_unused(path.parent, own, document.accounts(after)))
+        notes = _remove_unused(path.parent, own, document.accounts(after))
+        return StageResult(Edited(detail, written=written, notes=notes), shown)
 
 
 def _open(path: Path, create: bool) -> Document:

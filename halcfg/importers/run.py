@@ -76,9 +76,10 @@ def run_import(
         return text, outcome
 
     result = editing.edit(config, change, create=True, dry_run=dry_run, touched=touched, blocking=_blocking)
-    run = ImportRun(source, file, config, dry_run, result.detail, found.notes, result.written, result.refused,
-                    redact(mask_values(result.diff, secrets), secrets))
-    return StageResult(run, result.findings, failed=result.refused)
+    edited = result.payload
+    run = ImportRun(source, file, config, dry_run, edited.detail, found.notes, edited.written, result.failed,
+                    redact(mask_values(edited.diff, secrets), secrets))
+    return StageResult(run, result.findings, failed=result.failed)
 
 
 def _inline_secrets(doc: Document) -> list[str]:

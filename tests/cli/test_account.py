@@ -608,3 +608,98 @@ def test_a_refused_add_to_a_flow_list_cites_a_place_in_the_users_file(tmp_path: 
     line, col = map(int, where.rsplit(":", 2)[1:])
     assert where == f"{path}:5:{col}" and FLOW_ACCOUNTS.splitlines()[line - 1][col - 1] == "]"  # where b would go
     assert path.read_text() == FLOW_ACCOUNTS
+
+
+# ---- flow collections written over several lines (issue 14 follow-up: edits keep them) ---------
+
+WRAPPED = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+           "      - name: one\n"
+           "        address: quay.io\n"
+           "        repositories: [team/a,\n"
+           "            team/b]   # the two we use\n"
+           "        username: u\n"
+           "        passwordEnv: ONE\n"
+           "      - name: two\n"
+           "        address: ghcr.io\n")
+
+
+def test_an_edit_beside_a_wrapped_flow_list_keeps_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(WRAPPED)
+    ok("account", "edit", "one", "--username", "v", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("username: u", "username: v")
+    ok("account", "edit", "one", "--address", "docker.io", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("username: u", "username: v").replace("quay.io", "docker.io")
+
+
+def test_an_add_after_a_wrapped_flow_list_keeps_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(WRAPPED.removesuffix("      - name: two\n        address: ghcr.io\n"))
+    ok("account", "add", "three", "--address", "gcr.io", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("name: two\n        address: ghcr.io",
+                                               "name: three\n        address: gcr.io")
+
+
+FLOW_OVER_LINES = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+                   "    accounts: [\n"
+                   "      {name: one, address: quay.io},   # first\n"
+                   "      {name: two, address: ghcr.io,\n"
+                   "       repositories: [a/b, c/d]},\n"
+                   "    ]\n")
+
+
+def test_a_multi_line_flow_accounts_list_keeps_the_items_an_edit_does_not_change(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_OVER_LINES)
+    ok("account", "edit", "two", "--email", "t@example.com", "--no-validate", "-c", path)
+    # the new key follows the last one, on a line of its own as that one is
+    assert path.read_text() == FLOW_OVER_LINES.replace(
+        "repositories: [a/b, c/d]},\n", "repositories: [a/b, c/d],\n       email: t@example.com},\n")
+    assert account(path, "two")["email"] == "t@example.com"
+    assert account(path, "one") == {"name": "one", "address": "quay.io"}
+
+
+def test_add_and_delete_keep_a_multi_line_flow_accounts_lists_layout(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(FLOW_OVER_LINES)
+    ok("account", "add", "three", "--address", "gcr.io", "--no-validate", "-c", path)
+    added = FLOW_OVER_LINES.replace("    ]\n", "      {name: three, address: gcr.io},\n    ]\n")
+    assert path.read_text() == added
+    ok("account", "delete", "one", "-c", path)  # its line goes, its comment with it
+    assert path.read_text() == added.replace("      {name: one, address: quay.io},   # first\n", "")
+    ok("account", "delete", "three", "-c", path)
+    assert path.read_text() == FLOW_OVER_LINES.replace("      {name: one, address: quay.io},   # first\n", "")
+
+
+def test_changing_a_wrapped_flow_list_keeps_its_wrapping(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(WRAPPED)
+    ok("account", "edit", "one", "--add-repository", "team/c", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("team/b]", "team/b,\n            team/c]")
+    ok("account", "edit", "one", "--remove-repository", "team/a", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("[team/a,\n            team/b]", "[team/b,\n            team/c]")
+    ok("account", "edit", "one", "--remove-repository", "team/c", "--no-validate", "-c", path)
+    assert path.read_text() == WRAPPED.replace("[team/a,\n            team/b]", "[team/b]")
+
+
+ONE_PER_LINE = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+                "      - name: one\n"
+                "        address: quay.io\n"
+                "        repositories: [\n"
+                "          team/a,   # the web app\n"
+                "          'team/b',\n"
+                "        ]\n"
+                "        passwordEnv: ONE\n")
+
+
+def test_changing_a_one_item_per_line_flow_list_keeps_that_layout(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ONE_PER_LINE)
+    ok("account", "edit", "one", "--add-repository", "team/c", "--add-repository", "team/d", "--no-validate",
+       "-c", path)
+    assert path.read_text() == ONE_PER_LINE.replace("'team/b',\n", "'team/b',\n          team/c,\n          team/d,\n")
+    ok("account", "edit", "one", "--remove-repository", "team/a", "--remove-repository", "team/d", "--no-validate",
+       "-c", path)  # a removed item's line goes with its comment; the trailing comma stays
+    assert path.read_text() == ONE_PER_LINE.replace("          team/a,   # the web app\n", "").replace(
+        "'team/b',\n", "'team/b',\n          team/c,\n")
+    assert account(path, "one")["repositories"] == ["team/b", "team/c"]

@@ -73,3 +73,17 @@ def test_a_disabled_provider_is_visible_and_not_probed(example: Path) -> None:
     probed = run_cli("probe", "-c", example, "--timeout", "5")
     assert "[provider-disabled]" in probed.stdout
     assert "registry-unreachable" not in probed.stdout and "probe-skipped" not in probed.stdout
+
+
+def test_setting_the_primary_account_keeps_a_multi_line_flow_accounts_list(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    flow = ("    accounts: [\n"
+            "      {name: one, address: quay.io},   # first\n"
+            "      {name: two, address: ghcr.io,\n"
+            "       repositories: [a/b, c/d]},\n"
+            "    ]\n")
+    head = "version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n"
+    path.write_text(head + flow)
+    result = run_cli("provider", "docker-registry", "edit", "--primary-account", "two", "-c", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_text() == head + "    primaryAccount: two\n" + flow

@@ -385,3 +385,61 @@ def test_the_next_edit_sweeps_what_a_killed_one_left(tmp_path: Path) -> None:
     unrelated.write_text("not ours")
     ok("account", "edit", "hub", "--email", "a@b.c", "--no-validate", "-c", path)
     assert not any(p.exists() for p in leftovers) and unrelated.exists()
+
+
+# ---- a refused edit changes nothing on disk, secrets/ included -----------------------------------
+
+
+def tree(root: Path) -> dict[str, tuple[int, bytes | None]]:
+    """Every path under `root`: its mode and, for a file, its bytes (None for a folder)."""
+    return {str(p.relative_to(root)): (p.lstat().st_mode, None if p.is_dir() else p.read_bytes())
+            for p in sorted(root.rglob("*"))}
+
+
+ONE_ACCOUNT = ("version: 1\nproviders:\n  dockerRegistry:\n    enabled: true\n    accounts:\n"
+               "      - name: hub\n        address: hub.example\n        username: u\n        passwordEnv: HUB\n")
+
+
+@pytest.mark.parametrize("folder", ["none", "no .gitignore", "another account's password"])
+@pytest.mark.parametrize(("refusal", "code"), [
+    (("two", "--address", "http://bad address"), 1),  # the result fails validation
+    (("two", "--address", "quay.io", "--repositories-regex", "("), 1),
+    (("hub", "--address", "gcr.io"), 2),  # a name that is taken: a usage error, after the password was stored
+])
+@pytest.mark.parametrize("password", [("--password-stdin",), ("--password", "CANARY-pw-flag")])
+def test_a_refused_add_leaves_the_folder_tree_as_it_was(tmp_path: Path, folder: str, refusal: tuple[str, ...],
+                                                        code: int, password: tuple[str, ...]) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ONE_ACCOUNT)
+    secrets = tmp_path / "secrets"
+    if folder != "none":
+        secrets.mkdir(mode=0o700)
+    if folder == "another account's password":
+        (secrets / ".gitignore").write_text("# mine\n*\n")
+        (secrets / "old.password").write_text("CANARY-old")
+    before = tree(tmp_path)
+    result = finished(halcfg("account", "add", *refusal, "--username", "u", *password, "--no-validate", "-c", path,
+                             input="CANARY-pw-stdin"))
+    assert result[0] == code, result
+    assert code == 2 or "Not saved" in result[1]
+    assert tree(tmp_path) == before
+
+
+def test_a_refused_add_to_a_file_not_there_yet_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    code, out, _ = add_with_password(path, "hub", "CANARY-pw-1", "--repositories-regex", "(")
+    assert code == 1 and "Not saved" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["none", "no .gitignore"])
+def test_a_dry_run_import_with_secrets_leaves_the_folder_tree_as_it_was(tmp_path: Path, folder: str) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(ONE_ACCOUNT)
+    if folder != "none":
+        (tmp_path / "secrets").mkdir(mode=0o700)
+    before = tree(tmp_path)
+    source = REPO / "tests" / "data" / "import" / "drone-registries.yml"
+    code, out, _ = finished(halcfg("import", "--from", "drone", source, "--dry-run", "-c", path))
+    assert code == 0 and "Secret files that would be written (mode 0600): secrets/" in out
+    assert tree(tmp_path) == before

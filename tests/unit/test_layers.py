@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "findings": set(),
     "resources": set(),
     # renders every stage's results (so it knows their types); no stage imports it
-    "report": COMMON | {"config", "probe.result", "match", "render", "importers.run"},
+    "report": COMMON | {"config", "probe.result", "match", "render", "importers.run",
+                        "edit.transaction.Edited"},  # an edit's payload, for render_edit's type only
     "registry": COMMON,  # a parsed address and a credential in, no accounts model
     "config": COMMON | {"resources", "registry.hosts"},
     "credentials": COMMON | {"config", "registry"},

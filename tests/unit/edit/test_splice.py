@@ -133,3 +133,22 @@ def test_a_place_in_appended_lines_is_the_end_of_the_users_file() -> None:
     proposed = original + "  - name: b\n    passwordFile: x\n"
     assert original_place(original, proposed, 4, 5) == (2, 12)
     assert original_place(original, proposed, 1, 1) == (1, 1)
+
+
+def test_a_flow_list_the_dump_joined_keeps_its_lines_beside_a_change() -> None:
+    original = "a: [x,   # first\n    y,\n]\nb: 1\n"
+    before = "a: [x, y]\nb: 1\n"  # ruamel's one line for the three (the comment inside dropped)
+    assert splice(original, before, "a: [x, y]\nb: 2\n") == "a: [x,   # first\n    y,\n]\nb: 2\n"
+    assert splice(original, before, "c: 0\na: [x, y]\nb: 1\n") == "c: 0\n" + original
+    # a change to the list itself is made in the user's layout (edit.flow), or, without, replaces
+    # all its lines, never part of them
+    assert splice(original, before, "a: [x, y, z]\nb: 1\n") == "a: [x,   # first\n    y,\n    z,\n]\nb: 1\n"
+    assert splice(original, before, "a: [y]\nb: 1\n") == "a: [   # first\n    y,\n]\nb: 1\n"  # on a line kept
+    assert splice(original, before, "a: [x, y, z]\nb: 1\n", flows=False) == "a: [x, y, z]\nb: 1\n"
+
+
+def test_only_changes_inside_flow_collections_are_carried_into_the_users_layout() -> None:
+    original = "a: [x,\n    y]\n"
+    # a block key beside the change, in the same hunk: the dump's lines, valid YAML
+    assert splice(original, "a: [x, y]\n", "a: [x, y, z]\nb: 1\n") == "a: [x, y, z]\nb: 1\n"
+    assert splice(original, "a: [x, y]\n", "a: [x, 'y, z']\n") == "a: [x,\n    'y, z']\n"  # quoted commas

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -375,3 +375,13 @@ def _pure_parser(yaml_class: Any) -> Any:
         return yaml.parser
 
     return make
+
+
+def plain_tree(value: Any) -> Any:
+    """A copy of a loaded tree as plain dicts and lists, whichever mapping and sequence types the
+    loader made (ruamel's CommentedMap in edits): for comparing values and for showing them."""
+    if isinstance(value, Mapping):
+        return {key: plain_tree(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_tree(item) for item in value]
+    return value

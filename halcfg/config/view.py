@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import BY_KEY, PASSWORD_SOURCES
+from halcfg.config.load import plain_tree
 from halcfg.config.model import PROVIDER, Account, unknown_account
 from halcfg.config.opener import RAW, open_accounts
 from halcfg.config.path import command_for
@@ -39,18 +40,10 @@ def masked(raw: Mapping[str, Any], block: str = "") -> dict[str, Any]:
         elif known is not None and known.kind == "block" and isinstance(value, Mapping):
             out[key] = masked(value, f"{known.key}.")
         elif isinstance(value, Mapping | list):  # a list or mapping field's own data (labels are not fields)
-            out[key] = _copy(value)
+            out[key] = plain_tree(value)
         else:
             out[key] = value
     return out
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
 
 
 def registry_type(raw: Mapping[str, Any]) -> str:

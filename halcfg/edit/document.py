@@ -237,7 +237,7 @@ def add_account(doc: Document, name: str, patch: AccountPatch) -> tuple[str, lis
     changed = ["name", *_apply(account, patch)]
     existing = get_account(doc, name)
     if existing is not None:
-        if existing == _plain(account):
+        if existing == loader.plain_tree(account):
             return doc.original, []  # the same add again: nothing to do
         raise UsageError(f"{doc.path}: account {name!r} already exists; change it with "
                          f"`{command_for(f'account edit {name}', doc.path)}`")
@@ -439,7 +439,7 @@ def put_accounts(doc: Document, changes: Iterable[AccountChange], primary: str |
             for key in [key for key in node if key not in change.account]:
                 del node[key]
             for key, value in change.account.items():
-                if key not in node or _plain(node[key]) != value:
+                if key not in node or loader.plain_tree(node[key]) != value:
                     _put(node, key, _node(value, flow_like=node.get(key)))
         if primary is not None:
             _put(_provider_tree(tree), "primaryAccount", primary, order=PROVIDER_ORDER)
@@ -534,18 +534,11 @@ def _set_path(account: CommentedMap, path: Path_, value: Any) -> bool:
                 break
             del holder[parents[depth - 1]]
         return True
-    if key in node and _plain(node[key]) == value:
+    if key in node and loader.plain_tree(node[key]) == value:
         return False
     _put(node, key, _node(value, flow_like=node.get(key)), key_order(path[:-1]))
     return True
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _node(value: Any, flow_like: Any = None) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 
 from halcfg.cli import argparse_help, shells
 from halcfg.cli.commands import CONFIG_FLAGS, TOP, Command, find, help_of, take_config
@@ -45,8 +46,10 @@ def main(argv: list[str]) -> int:
 
 def complete(shell: str) -> int:
     """Print the candidates for the request of `shell` (from the environment its script set)."""
-    if shell not in shells.SHELLS:
-        return 1  # an unknown shell's script: nothing to offer it
+    if shell not in shells.SHELLS or (shell != "bash" and shells.LINE not in os.environ):
+        # another shell, or the zsh or fish script an older halcfg had typer write: zsh's eval'd
+        # answers in typer's form, which ours are not; no answer (fish then completes file names)
+        return 1
     before, incomplete = shells.request(shell)
     prefix = ""
     if incomplete.startswith("-") and "=" in incomplete:  # zsh and fish keep `--flag=value` one word

@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 
 VAR = "_HALCFG_COMPLETE"
+LINE = "_HALCFG_LINE"  # zsh's and fish's words before the cursor; bash sends COMP_WORDS and COMP_CWORD
 SHELLS = ("bash", "zsh", "fish")
 
 _BASH = r"""
@@ -100,7 +101,7 @@ def request(shell: str, environ: Mapping[str, str] = os.environ) -> tuple[list[s
         before = [word for i, word in enumerate(words[1:current], 1) if not (word == "=" and i > 1
                                                                             and words[i - 1].startswith("-"))]
         return before, words[current] if current < len(words) else ""
-    line = environ.get("_HALCFG_LINE", "")
+    line = environ.get(LINE, "")
     words = _split(line)[1:]
     if words and not line[-1:].isspace():
         return words[:-1], words[-1]

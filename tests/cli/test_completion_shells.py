@@ -49,6 +49,9 @@ CASES: list[tuple[str, list[str]]] = [  # the line typed before TAB -> exactly w
     ("halcfg account list --format y", ["yaml"]),
     (f"halcfg account edit -c {EX} g", ["gcr"]),
     (f"halcfg account get -c {EX} h", ["harbor"]),
+    (f"halcfg account get --config '{EX}' h", ["harbor"]),  # quoted as typed
+    ("halcfg -c ", FILES),
+    ("halcfg render --out ", FILES),
     (f"halcfg -c {EX} account delete e", ["ecr-prod"]),
     (f"halcfg -c {EX} probe d", ["dockerhub"]),
     (f"halcfg -c {EX} render --account ", ["dockerhub", "gcr", "ecr-prod", "quay", "harbor"]),

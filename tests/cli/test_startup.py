@@ -106,6 +106,12 @@ def test_zsh_and_fish_ask_the_same_table(shell: str, env: dict[str, str], expect
     assert expected in run_cli(env={"_HALCFG_COMPLETE": f"complete_{shell}", **env}).stdout
 
 
+def test_a_script_typer_wrote_for_an_older_halcfg_gets_no_answer_to_eval() -> None:
+    # typer's zsh script eval'd the answer: a list of command names would run as a command
+    old = run_cli(env={"_HALCFG_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "halcfg "})
+    assert (old.returncode, old.stdout, old.stderr) == (1, "", "")
+
+
 def test_config_before_or_after_the_command(tmp_path: Path) -> None:
     for args in (["-c", str(EXAMPLE), "validate", "-q"], ["validate", "-q", "-c", str(EXAMPLE)],
                  [f"--config={EXAMPLE}", "validate", "-q"]):

@@ -95,12 +95,18 @@ def asked(environ: Mapping[str, str] = os.environ) -> str | None:
 def request(shell: str, environ: Mapping[str, str] = os.environ) -> tuple[list[str], str]:
     """(the words after `halcfg` before the one being completed, that word as typed so far)."""
     if shell == "bash":
+        # bash splits `--target=kub` at COMP_WORDBREAKS' `=` into `--target`, `=`, `kub` (the word
+        # completed, which the answer replaces); at `--target=` the word completed is the `=`.
         words = _split(environ.get("COMP_WORDS", ""))
         current = int(environ.get("COMP_CWORD") or len(words))
-        # bash splits `--target=kub` at COMP_WORDBREAKS' `=`: the value is a word of its own
-        before = [word for i, word in enumerate(words[1:current], 1) if not (word == "=" and i > 1
-                                                                            and words[i - 1].startswith("-"))]
-        return before, words[current] if current < len(words) else ""
+        before = []
+        for i, word in enumerate(words[1:current], 1):
+            if not (word == "=" and words[i - 1].startswith("-")):
+                before.append(word)
+        incomplete = words[current] if current < len(words) else ""
+        if incomplete == "=" and words[current - 1].startswith("-"):
+            incomplete = ""
+        return before, incomplete
     line = environ.get(LINE, "")
     words = _split(line)[1:]
     if words and not line[-1:].isspace():
@@ -120,7 +126,7 @@ def answer(shell: str, candidates: Iterable[tuple[str, str]]) -> str:
 
 def _split(line: str) -> list[str]:
     """The words of a command line as the shell will pass them, an unclosed quote tolerated."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=False)
+    lexer = shlex.shlex(line, posix=True)
     lexer.whitespace_split, lexer.commenters = True, ""
     words: list[str] = []
     try:

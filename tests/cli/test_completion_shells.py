@@ -1,11 +1,13 @@
-"""`halcfg completion bash|zsh|fish` in the real shells, as a user installs it: bash sources the
-script and its completion function runs; zsh, interactive on a pseudo-terminal with compinit,
-completes on a typed TAB through its completion system; fish autoloads the script from
-~/.config/fish/completions and answers `complete -C`. One table of what each line offers, the
-command table and the commands' own parsers being the truth, holds for all three.
+"""`halcfg completion bash|zsh|fish` in the real shells, as a user installs it and presses TAB:
+bash and zsh run interactive on a pseudo-terminal (bash's readline splits the line and calls the
+function the script registered; zsh with compinit completes through its completion system), and
+fish autoloads the script from ~/.config/fish/completions and answers `complete -C`. One table of
+what each line offers, the command table and the commands' own parsers being the truth, holds
+for all three.
 
-Nothing of the user's: HOME, ZDOTDIR and fish's config and data folders are temporary, zsh reads
-no global rc file (so the test decides when compinit runs), and halcfg is this checkout's.
+Nothing of the user's: HOME, ZDOTDIR and fish's config and data folders are temporary, neither
+bash nor zsh reads a global rc file (so the test decides when compinit runs), and halcfg is
+this checkout's.
 """
 
 from __future__ import annotations
@@ -95,53 +97,89 @@ def _script(shell: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+READY = "shell-ready> "
+
+
+class Terminal:
+    """An interactive shell on a wide pseudo-terminal, whose rc file's capture hook writes each
+    TAB's candidates to `got`, ending with a `--buffer--LINE` line (LINE: the line after TAB)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], work: Path, got: Path) -> None:
+        self.got = got
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the shell, never back into pytest
+            try:
+                os.chdir(work)  # wide: zsh's listing shows every description whole
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 300, 0, 0))
+                os.execve(shutil.which(argv[0]) or argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.screen = b""
+        self._until(lambda: READY.encode() in self.screen, "first prompt")
+
+    def _until(self, done: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, f"no {what} in {timeout} s; screen: {self.screen[-2000:]!r}"
+            if select.select([self.fd], [], [], 0.1)[0]:
+                self.screen += os.read(self.fd, 65536)
+
+    def tab(self, line: str) -> tuple[list[str], str, str]:
+        """(the candidates, the line after TAB, what the terminal showed) for `line` typed, then TAB."""
+        self.got.unlink(missing_ok=True)
+        start = len(self.screen)
+        os.write(self.fd, line.encode() + b"\t")
+        self._until(lambda: self.got.exists() and "--buffer--" in self.got.read_text(), f"completion of {line!r}")
+        *found, buffer = self.got.read_text().splitlines()
+        quiet = time.monotonic() + 0.3  # the listing, if any, follows the line
+        while time.monotonic() < quiet:
+            if select.select([self.fd], [], [], 0.1)[0]:
+                self.screen += os.read(self.fd, 65536)
+                quiet = time.monotonic() + 0.3
+        os.write(self.fd, b"\x15")  # ^U: kill the line, for the next one
+        return found, buffer.removeprefix("--buffer--"), self.screen[start:].decode(errors="replace")
+
+    def close(self) -> None:
+        os.kill(self.pid, 9)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
 # ---- bash ----------------------------------------------------------------------------------
 
-
-def _bash(work: Path, env: dict[str, str], lines: list[str]) -> list[list[str]]:
-    """COMPREPLY for each line, bash having sourced the script and called the function `complete`
-    registered for halcfg, with COMP_WORDS and COMP_CWORD as readline sets them."""
-    calls = []
-    for line in lines:
-        words = shlex.split(line) + ([""] if line.endswith(" ") else [])
-        calls.append(f'COMP_WORDS=({" ".join(shlex.quote(w) for w in words)}); COMP_CWORD={len(words) - 1}\n'
-                     '"$function" halcfg; printf "%s\\n" "${COMPREPLY[@]}" --end--\n')
-    script = ('source <(halcfg completion bash)\n'
-              'spec=$(complete -p halcfg); [[ $spec == *"-o default"* ]] || exit 3\n'
-              'function=${spec##*-F }; function=${function%% *}\n' + "".join(calls))
-    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env,
-                          cwd=work, timeout=120)
-    assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
-    return _blocks(done.stdout)
-
-
-def _blocks(out: str) -> list[list[str]]:
-    blocks: list[list[str]] = [[]]
-    for line in out.splitlines():
-        if line == "--end--":
-            blocks.append([])
-        else:
-            blocks[-1].append(line)  # an empty line too: a shell would take it for a candidate
-    return blocks[:-1]
+# After the script: the function it registered runs as before, readline having set COMP_WORDS
+# and COMP_CWORD from the typed line, and what it leaves in COMPREPLY goes to $CAPTURE.
+BASH_CAPTURE = r"""
+spec=$(complete -p halcfg)
+printf '%s\n' "$spec" > "$CAPTURE.spec"
+function=${spec##*-F }; function=${function%% *}
+_test_tab() {
+    "$function" "$@"
+    { (( ${#COMPREPLY[@]} )) && printf '%s\n' "${COMPREPLY[@]}"; echo --buffer--; } > "$CAPTURE"
+}
+eval "${spec/-F $function/-F _test_tab}"
+"""
 
 
 def test_bash_offers_the_table(tmp_path: Path) -> None:
     work, env = _home(tmp_path)
-    cases = _cases()
-    offered = _bash(work, env, [line for line, _ in cases])
-    for (line, expected), got in zip(cases, offered, strict=True):
-        # a FILE: halcfg offers nothing, and `complete -o default` has readline complete file names
-        assert got == ([] if expected is FILES else expected), line
+    rc, got = tmp_path / "bashrc", tmp_path / "got"
+    rc.write_text(f"PS1={READY!r}\nsource <(halcfg completion bash)\n{BASH_CAPTURE}")
+    bash = Terminal(["bash", "--noprofile", "--rcfile", str(rc), "-i"], {**env, "CAPTURE": str(got)}, work, got)
+    try:
+        assert Path(f"{got}.spec").read_text() == "complete -o default -F _halcfg_completion halcfg\n"
+        for line, expected in [*_cases(), ("halcfg render --target=kub", ["kubernetes", "kubelet"]),
+                               ("halcfg render --target=", _render_targets())]:
+            # a FILE: halcfg offers nothing, and `complete -o default` has readline complete file names
+            assert bash.tab(line)[0] == ([] if expected is FILES else expected), line
+    finally:
+        bash.close()
 
 
-def test_bash_completes_the_value_after_an_equals_sign(tmp_path: Path) -> None:
-    work, env = _home(tmp_path)
-    words = ["halcfg", "render", "--target", "=", "kub"]  # COMP_WORDBREAKS splits `--target=kub`
-    script = (f'source <(halcfg completion bash)\nCOMP_WORDS=({" ".join(words)}); COMP_CWORD=4\n'
-              '_halcfg_completion halcfg; printf "%s\\n" "${COMPREPLY[@]}"\n')
-    done = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, cwd=work,
-                          timeout=60)
-    assert done.stdout.split() == ["kubernetes", "kubelet"], done.stderr
+def _render_targets() -> list[str]:
+    from halcfg.render.targets import TARGETS
+
+    return [*TARGETS, "all"]
 
 
 # ---- fish ----------------------------------------------------------------------------------
@@ -158,6 +196,16 @@ def _fish(work: Path, env: dict[str, str], lines: list[str]) -> list[list[str]]:
                           capture_output=True, text=True, env=env, cwd=work, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return _blocks(done.stdout)
+
+
+def _blocks(out: str) -> list[list[str]]:
+    blocks: list[list[str]] = [[]]
+    for line in out.splitlines():
+        if line == "--end--":
+            blocks.append([])
+        else:
+            blocks[-1].append(line)  # an empty line too: a shell would take it for a candidate
+    return blocks[:-1]
 
 
 @needs_fish
@@ -186,10 +234,9 @@ def test_fish_runs_halcfg_once_per_tab(tmp_path: Path) -> None:
 # ---- zsh -----------------------------------------------------------------------------------
 
 needs_zsh = pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed here (.ci/run installs it)")
-READY = "zsh-ready> "
 # A test's hook into compsys: every match zsh's completion functions add (compadd's own prefix
 # matching, via -O) goes to $ZDOTDIR/got; TAB runs zsh's expand-or-complete, then records the line.
-CAPTURE = r"""
+ZSH_CAPTURE = r"""
 compadd() {
     if [[ ${@[1,(i)(-|--)]} == *-[OAD]\ * ]]; then builtin compadd "$@"; return; fi
     local -a added
@@ -203,62 +250,18 @@ bindkey '^I' _test_tab
 """
 
 
-class Zsh:
-    """An interactive zsh on a pseudo-terminal, reading the given .zshrc."""
-
-    def __init__(self, work: Path, env: dict[str, str], zshrc: str) -> None:
-        self.dot = Path(env["HOME"]) / "zdot"
-        self.dot.mkdir(exist_ok=True)
-        (self.dot / ".zshrc").write_text(f"PS1={READY!r}\n{zshrc}\n{CAPTURE}")
-        env = {**env, "ZDOTDIR": str(self.dot)}
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: the shell, never back into pytest
-            try:
-                os.chdir(work)  # a wide terminal: zsh's listing shows every description whole
-                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 300, 0, 0))
-                os.execve(shutil.which("zsh") or "zsh", ["zsh", "-d", "-i"], env)
-            finally:
-                os._exit(127)
-        self.screen = b""
-        self._until(lambda: READY.encode() in self.screen, "the first prompt")
-
-    def _until(self, done: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            assert time.monotonic() < deadline, f"zsh: no {what} in {timeout} s; screen: {self.screen[-2000:]!r}"
-            if select.select([self.fd], [], [], 0.1)[0]:
-                self.screen += os.read(self.fd, 65536)
-
-    def tab(self, line: str) -> tuple[list[str], str, str]:
-        """(the matches, the line after TAB, what the terminal showed) for `line` typed, then TAB."""
-        got = self.dot / "got"
-        got.unlink(missing_ok=True)
-        start = len(self.screen)
-        os.write(self.fd, line.encode() + b"\t")
-        self._until(lambda: got.exists() and "--buffer--" in got.read_text(), f"completion of {line!r}")
-        *matches, buffer = got.read_text().splitlines()
-        quiet = time.monotonic() + 0.3  # the listing, if any, follows the line
-        while time.monotonic() < quiet:
-            if select.select([self.fd], [], [], 0.1)[0]:
-                self.screen += os.read(self.fd, 65536)
-                quiet = time.monotonic() + 0.3
-        os.write(self.fd, b"\x15")  # ^U: kill the line, for the next one
-        return matches, buffer.removeprefix("--buffer--"), self.screen[start:].decode(errors="replace")
-
-    def close(self) -> None:
-        os.kill(self.pid, 9)
-        os.waitpid(self.pid, 0)
-        os.close(self.fd)
-
-
 @pytest.fixture
-def zsh(tmp_path: Path) -> Iterator[Callable[[str], Zsh]]:
-    """Start an interactive zsh reading a .zshrc of the given lines; it is killed afterwards."""
-    opened: list[Zsh] = []
+def zsh(tmp_path: Path) -> Iterator[Callable[[str], Terminal]]:
+    """Start an interactive zsh reading a .zshrc of the given lines (no global rc file); it is
+    killed afterwards."""
+    opened: list[Terminal] = []
 
-    def start(zshrc: str) -> Zsh:
+    def start(zshrc: str) -> Terminal:
         work, env = _home(tmp_path)
-        opened.append(Zsh(work, env, zshrc))
+        dot = tmp_path / "zdot"
+        dot.mkdir()
+        (dot / ".zshrc").write_text(f"PS1={READY!r}\n{zshrc}\n{ZSH_CAPTURE}")
+        opened.append(Terminal(["zsh", "-d", "-i"], {**env, "ZDOTDIR": str(dot)}, work, dot / "got"))
         return opened[-1]
 
     yield start
@@ -270,7 +273,7 @@ COMPINIT = 'autoload -Uz compinit && compinit -u -d "$ZDOTDIR/.zcompdump"'
 
 
 @needs_zsh
-def test_zsh_offers_the_table_with_descriptions(zsh: Callable[[str], Zsh]) -> None:
+def test_zsh_offers_the_table_with_descriptions(zsh: Callable[[str], Terminal]) -> None:
     shell = zsh(f'{COMPINIT}\neval "$(halcfg completion zsh)"')  # the README's way
     for line, expected in _cases():
         matches, _, _ = shell.tab(line)
@@ -286,14 +289,15 @@ def test_zsh_offers_the_table_with_descriptions(zsh: Callable[[str], Zsh]) -> No
 
 
 @needs_zsh
-def test_zsh_script_sourced_before_compinit_completes_once_compinit_runs(zsh: Callable[[str], Zsh]) -> None:
+def test_zsh_script_sourced_before_compinit_completes_once_compinit_runs(zsh: Callable[[str], Terminal]) -> None:
     shell = zsh(f'eval "$(halcfg completion zsh)"\n{COMPINIT}')
     assert b"command not found" not in shell.screen and b"compdef" not in shell.screen, shell.screen
     assert shell.tab("halcfg val")[1] == "halcfg validate "
 
 
 @needs_zsh
-def test_zsh_script_installed_in_fpath_completes_on_the_first_tab(zsh: Callable[[str], Zsh], tmp_path: Path) -> None:
+def test_zsh_script_installed_in_fpath_completes_on_the_first_tab(zsh: Callable[[str], Terminal],
+                                                                  tmp_path: Path) -> None:
     functions = tmp_path / "zsh-functions"
     functions.mkdir()
     (functions / "_halcfg").write_text(run_ok("completion", "zsh"))

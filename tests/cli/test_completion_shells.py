@@ -5,8 +5,8 @@ fish autoloads the script from ~/.config/fish/completions and answers `complete 
 what each line offers, the command table and the commands' own parsers being the truth, holds
 for all three.
 
-Nothing of the user's: HOME, ZDOTDIR and fish's config and data folders are temporary, neither
-bash nor zsh reads a global rc file (so the test decides when compinit runs), and halcfg is
+Nothing of the user's: HOME, ZDOTDIR and fish's config and data folders are temporary, bash reads
+the test's rc file, zsh no global one (so the test decides when compinit runs), and halcfg is
 this checkout's.
 """
 

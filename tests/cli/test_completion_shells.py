@@ -234,9 +234,15 @@ def test_fish_runs_halcfg_once_per_tab(tmp_path: Path) -> None:
 # ---- zsh -----------------------------------------------------------------------------------
 
 needs_zsh = pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed here (.ci/run installs it)")
-# A test's hook into compsys: every match zsh's completion functions add (compadd's own prefix
-# matching, via -O) goes to $ZDOTDIR/got; TAB runs zsh's expand-or-complete, then records the line.
-ZSH_CAPTURE = r"""
+# A test's hooks: TAB runs zsh's expand-or-complete, then appends the line to $ZDOTDIR/got. With
+# ZSH_MATCHES, every match zsh's completion functions add (after compadd's own matching, -O)
+# goes there first. Adding each twice skews zsh's listing, so listings are read without it.
+ZSH_TAB = r"""
+_test_tab() { zle expand-or-complete; print -r -- "--buffer--$BUFFER" >> $ZDOTDIR/got }
+zle -N _test_tab
+bindkey '^I' _test_tab
+"""
+ZSH_MATCHES = r"""
 compadd() {
     if [[ ${@[1,(i)(-|--)]} == *-[OAD]\ * ]]; then builtin compadd "$@"; return; fi
     local -a added
@@ -244,23 +250,20 @@ compadd() {
     (( $#added )) && print -rl -- $added >> $ZDOTDIR/got
     builtin compadd "$@"
 }
-_test_tab() { zle expand-or-complete; print -r -- "--buffer--$BUFFER" >> $ZDOTDIR/got }
-zle -N _test_tab
-bindkey '^I' _test_tab
 """
 
 
 @pytest.fixture
-def zsh(tmp_path: Path) -> Iterator[Callable[[str], Terminal]]:
+def zsh(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
     """Start an interactive zsh reading a .zshrc of the given lines (no global rc file); it is
     killed afterwards."""
     opened: list[Terminal] = []
 
-    def start(zshrc: str) -> Terminal:
+    def start(zshrc: str, matches: bool = True) -> Terminal:
         work, env = _home(tmp_path)
         dot = tmp_path / "zdot"
         dot.mkdir()
-        (dot / ".zshrc").write_text(f"PS1={READY!r}\n{zshrc}\n{ZSH_CAPTURE}")
+        (dot / ".zshrc").write_text(f"PS1={READY!r}\n{zshrc}\n{ZSH_TAB}{ZSH_MATCHES if matches else ''}")
         opened.append(Terminal(["zsh", "-d", "-i"], {**env, "ZDOTDIR": str(dot)}, work, dot / "got"))
         return opened[-1]
 
@@ -273,15 +276,11 @@ COMPINIT = 'autoload -Uz compinit && compinit -u -d "$ZDOTDIR/.zcompdump"'
 
 
 @needs_zsh
-def test_zsh_offers_the_table_with_descriptions(zsh: Callable[[str], Terminal]) -> None:
+def test_zsh_offers_the_table_with_descriptions(zsh: Callable[..., Terminal]) -> None:
     shell = zsh(f'{COMPINIT}\neval "$(halcfg completion zsh)"')  # the README's way
     for line, expected in _cases():
         matches, _, _ = shell.tab(line)
         assert sorted(matches) == sorted(expected), line
-    _, buffer, screen = shell.tab("halcfg ")
-    listed = {" ".join(row.split()) for row in screen.replace("\r", "").split("\n")}
-    for row in TOP:  # zsh's listing: each command beside its table line, apostrophes and all
-        assert f"{row.name} -- {row.help}" in listed, screen
     _, buffer, _ = shell.tab("halcfg acc")
     assert buffer == "halcfg account "  # a single match is inserted, and a space after it
     matches, buffer, _ = shell.tab("halcfg render --target=kub")
@@ -289,14 +288,32 @@ def test_zsh_offers_the_table_with_descriptions(zsh: Callable[[str], Terminal]) 
 
 
 @needs_zsh
-def test_zsh_script_sourced_before_compinit_completes_once_compinit_runs(zsh: Callable[[str], Terminal]) -> None:
+def test_zsh_lists_each_candidate_with_what_it_does(zsh: Callable[..., Terminal]) -> None:
+    shell = zsh(f'{COMPINIT}\neval "$(halcfg completion zsh)"', matches=False)
+
+    def listed(line: str) -> set[str]:
+        screen = shell.tab(line)[2]
+        return {" ".join(row.split()) for row in screen.replace("\r", "").split("\n")}
+
+    shown = listed("halcfg ")
+    for row in TOP:  # each command beside its table line, apostrophes and all
+        assert f"{row.name} -- {row.help}" in shown, shown
+    assert "add -- Add an account (creating the accounts file if there is none), then probe it." in listed(
+        "halcfg account ")
+    shown = listed("halcfg validate -")  # a flag's spellings share their description's line
+    assert "--config -c -- the accounts file, when no FILE is given" in shown, shown
+    assert "--format -- report format: text or json" in shown, shown
+
+
+@needs_zsh
+def test_zsh_script_sourced_before_compinit_completes_once_compinit_runs(zsh: Callable[..., Terminal]) -> None:
     shell = zsh(f'eval "$(halcfg completion zsh)"\n{COMPINIT}')
     assert b"command not found" not in shell.screen and b"compdef" not in shell.screen, shell.screen
     assert shell.tab("halcfg val")[1] == "halcfg validate "
 
 
 @needs_zsh
-def test_zsh_script_installed_in_fpath_completes_on_the_first_tab(zsh: Callable[[str], Terminal],
+def test_zsh_script_installed_in_fpath_completes_on_the_first_tab(zsh: Callable[..., Terminal],
                                                                   tmp_path: Path) -> None:
     functions = tmp_path / "zsh-functions"
     functions.mkdir()

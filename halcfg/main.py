@@ -1,7 +1,7 @@
 """Entry point: dispatch from the command table (cli/commands.py). Fast paths — the commands that
 run unattended and often (`validate`, `render`, `account get|list`,
-`kubelet-credential-provider`) — go straight to their argparse `main`; everything else goes
-through typer.
+`kubelet-credential-provider`, `completion`) — go straight to their argparse `main`, and the
+shell's TAB to cli/completion.py; everything else goes through typer.
 
 `halcfg validate` runs on every commit from pre-commit and the kubelet plugin on every pull, so
 they must not pay for typer, rich or the round-trip YAML loader; the interactive commands can.
@@ -26,8 +26,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    from halcfg.cli import commands
+    from halcfg.cli import commands, shells
 
+    shell = shells.asked()
+    if shell is not None:  # the shell's TAB (cli/completion.py)
+        from halcfg.cli.completion import complete
+
+        return complete(shell)
     args = commands.take_config(argv)
     if args == ["--version"]:  # scripts and bug reports ask it; typer would print the same line
         from halcfg import __version__
@@ -39,7 +44,7 @@ def _dispatch(argv: list[str]) -> int:
         from importlib import import_module
 
         return int(import_module(f"halcfg.cli.{command.module}").main(args[1:]))
-    if command is None and args and not args[0].startswith("-") and "_HALCFG_COMPLETE" not in os.environ:
+    if command is None and args and not args[0].startswith("-"):
         from halcfg.cli.argparse_help import usage_error
 
         return usage_error("halcfg", commands.unknown(args[0], [c.name for c in commands.TOP]))

@@ -4,27 +4,26 @@ nothing they do not use (not the probe, requests or boto3). It also makes sure n
 reaches the user as a traceback, and that a usage error reads as every other error does.
 
 A fast path (argparse `main(argv)`) is listed here by a command that hands it its arguments
-untouched; `halcfg.main` usually reaches it without this module.
+untouched; `halcfg.main` usually reaches it without this module, and so does its completion
+(cli/completion.py), which asks this app only about the typer commands.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import os
 from typing import Any
 
 import typer
 from typer import _click
 
 from halcfg import __version__
-from halcfg.cli.commands import TOP, subcommands
+from halcfg.cli.commands import TOP, Command, subcommands
 from halcfg.cli.options import ConfigOption, Group, usage_error
 from halcfg.config import path as config_path
 from halcfg.errors import UsageError
 
 COMMANDS = {command.name: command for command in TOP}
-COMPLETE_VAR = "_HALCFG_COMPLETE"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -36,8 +35,6 @@ class LazyGroup(Group):
 
     @functools.cache  # noqa: B019 - one app per process; resolving asks twice
     def get_command(self, ctx: Any, name: str) -> Any:
-        from halcfg.cli.completion import forwarding
-
         row = COMMANDS.get(name)
         if row is None:
             return None
@@ -61,6 +58,20 @@ class LazyGroup(Group):
         """The command list from the table: no module is imported to describe its command."""
         with formatter.section("Commands"):
             formatter.write_dl([(name, row.help) for name, row in COMMANDS.items()])
+
+
+def forwarding(row: Command, main: Any) -> Any:
+    """The typer app's command for a fast path: its arguments go to `main` untouched (argparse
+    parses them, as when `halcfg.main` routes there directly). `account get` hands on `get ...`."""
+    prefix = list(row.words[1:])
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+    def command(ctx: typer.Context) -> None:
+        raise typer.Exit(main([*prefix, *ctx.args]))
+
+    holder.command(row.words[-1], help=row.help, add_help_option=False,
+                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)
+    return typer.main.get_command(holder)
 
 
 def _plain_help(command: Any) -> None:
@@ -108,12 +119,19 @@ def fail(message: str) -> int:
     return error(message)
 
 
+def candidates(before: list[str], incomplete: str) -> list[tuple[str, str]]:
+    """(value, description) of what may follow `halcfg BEFORE` for the word `incomplete`, resolved
+    as click's ShellComplete.get_completions does; the shell's script and answer are halcfg's
+    (cli/shells.py), not typer's."""
+    from typer._click.shell_completion import _resolve_context, _resolve_incomplete
+
+    ctx = _resolve_context(typer.main.get_command(app), {}, "halcfg", list(before))
+    asked, incomplete = _resolve_incomplete(ctx, list(before), incomplete)
+    return [(str(item.value), item.help or "") for item in asked.shell_complete(ctx, incomplete)]
+
+
 def run(args: list[str]) -> int:
     """Run the app; typer reports its own usage errors (exit 2), halcfg's errors get one line."""
-    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions (see cli/completion.py)
-        from typer._completion_classes import completion_init
-
-        completion_init()
     try:
         code = app(args=args, prog_name="halcfg", standalone_mode=False)
     except _click.exceptions.UsageError as error:

@@ -4,10 +4,11 @@ and the typer app (cli/app.py) is built from it.
 
 A fast path is an argparse module with `main(argv)`, reached without importing typer: it runs
 unattended and often (validate on every commit, render on every deploy, the kubelet plugin on
-every pull, `account get|list` from scripts), where typer's import alone costs more than the
-work. The typer app lists it too and hands it its arguments untouched. Every other row names a
-module offering a typer group (`app`) or `register(app)` that adds its one command. A row named
-"group sub" is a fast subcommand of the typer group "group".
+every pull, `account get|list` from scripts, `completion` from every new shell's rc file), where
+typer's import alone costs more than the work. The typer app lists it too and hands it its
+arguments untouched. Every other row names a module offering a typer group (`app`) or
+`register(app)` that adds its one command. A row named "group sub" is a fast subcommand of the
+typer group "group".
 
 This module imports nothing heavy: `halcfg.main` reads it on every start.
 """
@@ -48,7 +49,7 @@ COMMANDS: tuple[Command, ...] = (
             fast=True),
     Command("provider", "provider", "Turn providers on and off, and set their options."),
     Command("schema", "schema", "Print the accounts file's JSON Schema (draft 2020-12)."),
-    Command("completion", "completion", "Print the shell completion script for bash, zsh or fish."),
+    Command("completion", "completion", "Print the shell completion script for bash, zsh or fish.", fast=True),
     Command("kubelet-credential-provider", "kubelet_provider", "The kubelet's image credential provider plugin.",
             fast=True),
 )

@@ -1,44 +1,82 @@
 """`halcfg completion bash|zsh|fish`: print the script that makes the shell complete halcfg, and
-the answers the script asks for.
+the answers the script asks for (the protocol: cli/shells.py).
 
-The script calls `halcfg` back with `_HALCFG_COMPLETE` set; typer answers from the command
-table, importing only the command being completed, so completion costs no start-up time.
-Commands, options and choices (render targets, import sources, match policies, formats) come
-from the parsers themselves; account names from the accounts file the command would use.
+The shell runs halcfg on every TAB, so what the command table and the argparse fast paths know
+is answered here without typer (whose import, with pydantic, costs more than Python's start):
+command names with their table line, and every flag and value of a fast path. The typer
+commands' flags and values come from typer (cli/app.py), importing only the command being
+completed. Choices (render targets, formats, shells) come from where the commands check them;
+account names from the accounts file the command would use. This command is a fast path too:
+`eval "$(halcfg completion zsh)"` runs in every new shell.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Annotated, Any
+import os
 
-import typer
-from typer.core import TyperCommand
-
-from halcfg.cli.commands import CONFIG_FLAGS, Command
-from halcfg.cli.options import choices
+from halcfg.cli import argparse_help, shells
+from halcfg.cli.commands import CONFIG_FLAGS, TOP, Command, find, help_of, take_config
 from halcfg.errors import one_of
 
-SHELLS = ("bash", "zsh", "fish")
+Candidate = tuple[str, str]  # (value, description)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("completion")
-    def completion(
-        shell: Annotated[str, typer.Argument(
-            help="bash, zsh or fish", metavar="SHELL", autocompletion=choices(SHELLS))],
-    ) -> None:
-        """Print the shell completion script for bash, zsh or fish. Install it with, e.g.,
-        `halcfg completion bash > ~/.local/share/bash-completion/completions/halcfg`, or
-        `eval "$(halcfg completion zsh)"` in ~/.zshrc."""
-        from typer._completion_shared import get_completion_script
+def parser() -> argparse.ArgumentParser:
+    made = argparse_help.parser(
+        "halcfg completion", help_of("completion") + ' Install: `eval "$(halcfg completion bash)"` in ~/.bashrc '
+        '(zsh: ~/.zshrc, before or after compinit), or `halcfg completion fish > '
+        '~/.config/fish/completions/halcfg.fish`.')
+    made.add_argument("shell", metavar="SHELL", help="bash, zsh or fish")
+    return made
 
-        from halcfg.cli.app import COMPLETE_VAR
 
-        if shell not in SHELLS:
-            raise one_of("SHELL", shell, SHELLS)
-        typer.echo(get_completion_script(prog_name="halcfg", complete_var=COMPLETE_VAR, shell=shell))
+def main(argv: list[str]) -> int:
+    options = argparse_help.parse(parser(), argv)
+    if isinstance(options, int):
+        return options
+    if options.shell not in shells.SHELLS:
+        from halcfg import report
+
+        return report.error(one_of("SHELL", options.shell, shells.SHELLS))
+    print(shells.SCRIPTS[options.shell], end="")
+    return 0
+
+
+def complete(shell: str) -> int:
+    """Print the candidates for the request of `shell` (from the environment its script set)."""
+    if shell not in shells.SHELLS or (shell != "bash" and shells.LINE not in os.environ):
+        # another shell, or the zsh or fish script an older halcfg had typer write: zsh's eval'd
+        # answers in typer's form, which ours are not; no answer (fish then completes file names)
+        return 1
+    before, incomplete = shells.request(shell)
+    prefix = ""
+    if incomplete.startswith("-") and "=" in incomplete:  # zsh and fish keep `--flag=value` one word
+        flag, _, incomplete = incomplete.partition("=")
+        before, prefix = [*before, flag], flag + "="
+    try:
+        found = _without_typer(before, incomplete)
+        if found is None:
+            from halcfg.cli.app import candidates
+
+            found = candidates(before, incomplete)
+    except Exception:  # a half-typed line typer cannot parse: nothing to offer, and no message
+        found = []
+    if found:  # not even an empty line: bash and fish would take it for a candidate, not a file name
+        print(shells.answer(shell, [(prefix + value, text) for value, text in found]))
+    return 0
+
+
+def _without_typer(before: list[str], incomplete: str) -> list[Candidate] | None:
+    """Command names and fast paths, answered from the command table; None: ask typer."""
+    words = take_config(before)  # `halcfg -c FILE render --account <TAB>` names FILE's accounts
+    if not words and not incomplete.startswith("-"):
+        return [(row.name, row.help) for row in TOP if row.name.startswith(incomplete)]
+    row = find(words)
+    if row is None or not row.fast:
+        return None
+    return fast_path(row, words[len(row.words):], incomplete)
 
 
 def names_in(config: str | None) -> list[str]:
@@ -66,52 +104,25 @@ def _values(dest: str, words: list[str]) -> list[str] | None:
     if dest in ("account", "name"):
         config = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in CONFIG_FLAGS), None)
         return names_in(config)
+    if dest == "shell":
+        return list(shells.SHELLS)
     return None
 
 
-def fast_path(row: Command, before: list[str], incomplete: str) -> list[Any]:
+def fast_path(row: Command, before: list[str], incomplete: str) -> list[Candidate]:
     """Completions for a fast path's argparse flags and values; `before`: the words after its name."""
     module = importlib.import_module(f"halcfg.cli.{row.module}")
     parser: argparse.ArgumentParser = module.parser(*row.words[1:])
     flags = {flag: action for action in parser._actions for flag in action.option_strings}
-    from typer._click.shell_completion import CompletionItem as Item
-
     previous = flags.get(before[-1]) if before else None
     if previous is not None and previous.nargs != 0:
         found = _values(previous.dest, [*row.words, *before])
     elif incomplete.startswith("-"):
-        found = [flag for flag in flags if flag.startswith("--") or len(incomplete) < 2]
+        return [(flag, action.help or "") for flag, action in flags.items()
+                if flag.startswith(incomplete) and (flag.startswith("--") or len(incomplete) < 2)]
     else:
         positional = next((a for a in parser._actions if not a.option_strings), None)
         found = None if positional is None else _values(positional.dest, [*row.words, *before])
     if found is None:
-        return []  # a file: the script's `-o default` lets the shell complete it
-    return [Item(value) for value in found if value.startswith(incomplete)]
-
-
-class ForwardCommand(TyperCommand):
-    """The typer app's entry for a fast path: completion asks the fast path's argparse parser."""
-
-    row: Command
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
-        from halcfg.config import path
-
-        path.given = ctx.find_root().params.get("config") or path.given  # `halcfg -c FILE render ...`
-        return fast_path(self.row, list(ctx.args), incomplete)
-
-
-def forwarding(row: Command, main: Any) -> Any:
-    """The typer app's command for a fast path: its arguments go to `main` untouched (argparse
-    parses them, as when `halcfg.main` routes there directly). `account get` hands on `get ...`."""
-    prefix = list(row.words[1:])
-    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
-
-    def command(ctx: typer.Context) -> None:
-        raise typer.Exit(main([*prefix, *ctx.args]))
-
-    holder.command(row.words[-1], help=row.help, add_help_option=False, cls=ForwardCommand,
-                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)
-    made = typer.main.get_command(holder)
-    made.row = row  # type: ignore[attr-defined]  # a ForwardCommand, made by typer from `cls`
-    return made
+        return []  # a file: the script leaves it to the shell
+    return [(value, "") for value in found if value.startswith(incomplete)]

@@ -46,10 +46,19 @@ class Group(TyperGroup):
         for name in self.list_commands(ctx):
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
-                rows.append((name, " ".join((command.help or "").split("\n\n")[0].split())))
+                rows.append((name, _first_paragraph(command)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """The subcommands as the listing describes them, for zsh and fish to show."""
+        found = super().shell_complete(ctx, incomplete)
+        for item in found:
+            command = None if item.value.startswith("-") else self.get_command(ctx, item.value)
+            if command is not None:
+                item.help = _first_paragraph(command)
+        return found
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
@@ -58,6 +67,10 @@ class Group(TyperGroup):
 
             raise _click.exceptions.UsageError(unknown(name, self.list_commands(ctx)), ctx)
         return super().resolve_command(ctx, args)
+
+
+def _first_paragraph(command: Any) -> str:
+    return " ".join((command.help or "").split("\n\n")[0].split())
 
 
 def usage_error(error: _click.exceptions.UsageError) -> int:

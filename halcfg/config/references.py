@@ -18,7 +18,9 @@ each engine's required parameters, exactly as kork checks them (spinnaker/kork @
 Any property may be a reference, not only a password: kork-secrets' SecretAwarePropertySourceRegistrar
 wraps every enumerable property source in a SecretAwarePropertySource, whose `getProperty` passes each
 value through SecretPropertyProcessor.processPropertyValue, whatever the property's name. So an
-account's `username` is one too (REFERENCE_KEYS); Halyard passes it through as written.
+account's `username` is one too (REFERENCE_KEYS). Halyard passes it through as written: it decrypts
+only its `@Secret` fields itself, and halyard-config's DockerRegistryAccount marks `password`, not
+`username`.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ to one Opaque Secret (`encrypted:k8s!n:<secret>!k:<key>`, `encryptedFile:k8s!...
 expects a file — FORMATS.md §1.4) and that Secret's manifest.
 
 passwordCommand and ECR stay commands clouddriver runs, kork references (a username's too) stay as
-they are (unless --inline-secrets); every other source is resolved now and lands in the Secret. A password file's
-content goes in as clouddriver will read it: kork writes an `encryptedFile:` secret to a temporary
-file, and kork-docker reads only that file's first line
+they are (unless --inline-secrets); every other source is resolved now and lands in the Secret. A
+password file's content goes in as clouddriver will read it: kork writes an `encryptedFile:` secret
+to a temporary file, and kork-docker reads only that file's first line
 (DockerBearerTokenService.resolvePasswordFromFile), so a multi-line JSON key is stored compact
 (the same JSON on one line) and any other multi-line password as a plain `password` reference,
 which clouddriver uses whole.

@@ -14,6 +14,13 @@ each engine's required parameters, exactly as kork checks them (spinnaker/kork @
 - each engine's `validate`: S3 (AbstractStorageSecretEngine) needs b, r, f; GCS
   (GcsSecretEngine) b, f; secrets-manager (SecretsManagerSecretEngine) s, r, and no k in an
   `encryptedFile:`; google-secrets-manager p, s, the same k rule. The messages are kork's.
+
+Any property may be a reference, not only a password: kork-secrets' SecretAwarePropertySourceRegistrar
+wraps every enumerable property source in a SecretAwarePropertySource, whose `getProperty` passes each
+value through SecretPropertyProcessor.processPropertyValue, whatever the property's name. So an
+account's `username` is one too (REFERENCE_KEYS). Halyard passes it through as written: it decrypts
+only its `@Secret` fields itself, and halyard-config's DockerRegistryAccount marks `password`, not
+`username`.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 PREFIXES = ("encrypted:", "encryptedfile:")
 STRING_PREFIX = "encrypted:"
@@ -50,7 +57,7 @@ _REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
 _NO_KEY_IN_FILE = ("secrets-manager", "google-secrets-manager")
 
 
-def is_secret_reference(value: Any) -> bool:
+def is_secret_reference(value: Any) -> TypeGuard[str]:
     """Whether `value` is meant as a reference (any case of either prefix); `parse` says whether
     Spinnaker takes it as one."""
     return isinstance(value, str) and value[:14].lower().startswith(PREFIXES)
@@ -113,32 +120,50 @@ def _validate(reference: SecretReference) -> None:
 
 INVALID_FIX = ("write it as kork does: encrypted:<engine>!<name>:<value>!… "
                "(e.g. encrypted:s3!r:REGION!b:BUCKET!f:FILE!k:KEY)")
-# SecretPropertyProcessor.processPropertyValue: an encryptedFile: value becomes a temporary file's path
-FILE_AS_PASSWORD = ("password is an encryptedFile: reference; Spinnaker puts the path of a temporary file "
-                    "holding the secret in password, not the secret")
-FILE_AS_PASSWORD_FIX = "use passwordFile: encryptedFile:… (or password: encrypted:…) for the same secret"
+# The account keys whose value may be a reference halcfg resolves where it uses the credential:
+# the key -> what its value is, for messages.
+REFERENCE_KEYS = {"username": "username", "password": "password", "passwordFile": "password"}
 RESOLVED_HERE = ("s3", "secrets-manager", "noop")  # the engines credentials/kork.py resolves
 
 
-def unresolvable_fix(reference: SecretReference) -> str:
-    """What to do about an engine halcfg does not resolve: where the secret can come from instead.
-    Spelled with the engine's parameter names, not their values: reports do not echo references."""
+def file_as_value(key: str) -> tuple[str, str, str]:
+    """(code, message, fix) for an `encryptedFile:` reference in `key` (password or username), which
+    is no file property: SecretPropertyProcessor.processPropertyValue sends every `encryptedFile:`
+    value to SecretManager.decryptAsFile, so the property becomes the path of a temporary file
+    (createTempFile: `tmp<digits>.secret` under java.io.tmpdir) and Spinnaker would log in with that path."""
+    message = (f"{key} is an encryptedFile: reference; Spinnaker puts the path of a temporary file holding "
+               f"the secret in {key}, not the secret")
+    fix = ("use passwordFile: encryptedFile:… (or password: encrypted:…) for the same secret" if key == "password"
+           else f"use {key}: encrypted:… (the same engine and parameters) for the same secret")
+    return f"secret-reference-file-as-{key}", message, fix
+
+
+def unresolvable_fix(reference: SecretReference, key: str = "password") -> str:
+    """What to do about an engine halcfg does not resolve in `key`: where the value can come from
+    instead. Spelled with the engine's parameter names, not their values: reports do not echo references."""
     spinnaker = "Spinnaker targets keep the reference as it is"
     if reference.engine == "gcs":
-        how = "a passwordCommand such as 'gsutil cat gs://<b>/<f>'"
+        command = "gsutil cat gs://<b>/<f>"
     elif reference.engine == "google-secrets-manager":
-        how = "a passwordCommand such as 'gcloud secrets versions access <v or latest> --secret=<s> --project=<p>'"
+        command = "gcloud secrets versions access <v or latest> --secret=<s> --project=<p>"
     elif reference.engine == "k8s":
-        how = ("a passwordCommand such as 'kubectl get secret <n> -o jsonpath={.data.<k>} | base64 -d' "
-               "(halcfg does not reach the cluster itself)")
+        command = "kubectl get secret <n> -o jsonpath={.data.<k>} | base64 -d"
     else:
         spinnaker = (f"{reference.engine!r} is not an engine of OSS kork: Spinnaker resolves it only with a plugin "
                      "that provides it")
+        command = None
+    if REFERENCE_KEYS.get(key) == "username":  # there is no usernameCommand: the user writes the name
+        read = f"read it once with '{command}' and write it as username" if command else "write the username itself"
+        return f"{spinnaker}; {UNRESOLVED_HEAD}, {read} (a username is not a secret to halcfg)"
+    if command is None:
         how = "a passwordFile, passwordCommand or passwordEnv"
-    return f"{spinnaker}; {UNRESOLVED_FIX_HEAD} {how}"
+    else:
+        how = f"a passwordCommand such as '{command}'" + (
+            " (halcfg does not reach the cluster itself)" if reference.engine == "k8s" else "")
+    return f"{spinnaker}; {UNRESOLVED_HEAD}, give the account {how}"
 
 
-UNRESOLVED_FIX_HEAD = "to probe it or render it for Drone, Kubernetes or docker from here, give the account"
+UNRESOLVED_HEAD = "to probe it or render it for Drone, Kubernetes or docker from here"
 
 
 def known_engine(engine: str) -> bool:

@@ -123,8 +123,13 @@ def secret_references(config: Config, policy: Policy) -> Iterator[Finding]:
     from halcfg.config import references as kork
 
     for account in config.accounts:
-        for key, value in (("password", account.password), ("passwordFile", account.password_file)):
-            if value is None or not kork.is_secret_reference(value):
+        if account.ecr is not None:
+            keys: tuple[str, ...] = ("password", "passwordFile")  # username is ignored with ecr (ecr-username)
+        else:
+            keys = tuple(kork.REFERENCE_KEYS)
+        for key in keys:
+            value = account.raw.get(key)
+            if not kork.is_secret_reference(value):
                 continue
             try:
                 reference = kork.parse(value)
@@ -132,19 +137,19 @@ def secret_references(config: Config, policy: Policy) -> Iterator[Finding]:
                 yield _finding(Severity.ERROR, "secret-reference-invalid", account, key, f"{key}: {error}",
                                kork.INVALID_FIX)
                 continue
-            if key == "password" and reference.is_file:
-                yield _finding(Severity.ERROR, "secret-reference-file-as-password", account, key,
-                               kork.FILE_AS_PASSWORD, kork.FILE_AS_PASSWORD_FIX)
+            if key != "passwordFile" and reference.is_file:
+                code, message, fix = kork.file_as_value(key)
+                yield _finding(Severity.ERROR, code, account, key, message, fix)
             elif reference.engine not in kork.RESOLVED_HERE:
                 known = kork.known_engine(reference.engine)
                 yield _finding(
                     Severity.INFO if known else Severity.WARNING,
                     "secret-reference-unresolved" if known else "secret-reference-unknown-engine", account, key,
                     f"{key}: halcfg does not resolve kork's {reference.engine!r} engine, so probe and the targets "
-                    "that need the password itself skip this account" if known else
+                    f"that need the {kork.REFERENCE_KEYS[key]} itself skip this account" if known else
                     f"{key}: {reference.engine!r} is not an engine of OSS kork (s3, gcs, secrets-manager, "
                     "google-secrets-manager, k8s, noop)",
-                    kork.unresolvable_fix(reference),
+                    kork.unresolvable_fix(reference, key),
                 )
 
 
@@ -416,7 +421,7 @@ RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (primary_account, frozenset()),
     (password_sources, frozenset({*PASSWORD_SOURCES, "username"})),
     (inline_password, frozenset({"password"})),
-    (secret_references, frozenset({"password", "passwordFile"})),
+    (secret_references, frozenset({"password", "passwordFile", "username"})),
     (repositories, frozenset({"repositories", "repositoriesRegex", "registryType", "address"})),
     (addresses, frozenset({"address", "plainHttp", "registryType", "ecr", "ecr.region", "ecr.registryId",
                            "paginateSize"})),

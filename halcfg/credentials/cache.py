@@ -12,7 +12,8 @@ worst costs one more token request. Keys are hashes: nothing in the file names a
 
 Imported by the credential helpers' fast path, so boto3 (credentials.ecr, credentials.kork) only
 on a miss: a hit costs one small file read. Entries have a `kind`: "ecr" (a token) or "kork"
-(a secret, stored without its username); both are secrets, which is why the file is 0600.
+(the value of one reference: a password, or a username kept in a secret store, stored in the
+entry's password field); both are secrets, which is why the file is 0600.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import stat
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from halcfg.config.model import Account
 from halcfg.credentials import kork  # no boto3 until a miss
-from halcfg.credentials.resolve import Credential, kork_reference, resolve
+from halcfg.credentials.resolve import Credential, resolve
 from halcfg.redact import remember
 
 FILE_NAME = "tokens.json"
@@ -138,13 +140,10 @@ _AWS_IDENTITY_ENV = (
 
 
 def resolve_cached(account: Account, base_dir: Path, cache: TokenCache, *, timeout: float = 30.0) -> Credential:
-    """`resolve`, with the account's ECR token or kork secret from `cache` while it is fresh; a
-    miss asks AWS (importing boto3) and stores the answer."""
-    reference = kork_reference(account)
-    if reference is not None:
-        return _kork_cached(account, base_dir, cache, reference, timeout)
-    if account.ecr is None:
-        return resolve(account, base_dir, timeout=timeout)
+    """`resolve`, with the account's ECR token or kork secrets (password and username) from `cache`
+    while they are fresh; a miss asks AWS (importing boto3) and stores the answer."""
+    if account.ecr is None:  # a kork reference, if any, is asked of the cache (the hook)
+        return resolve(account, base_dir, timeout=timeout, kork=partial(_kork_cached, cache))
     from halcfg.credentials.ecr import fetch_token, token_key
 
     key = cache_key("ecr", *token_key(account), *(os.environ.get(name) for name in _AWS_IDENTITY_ENV))
@@ -163,20 +162,18 @@ _KORK_ENDPOINT_ENV = tuple(dict.fromkeys(name for names in kork.ENDPOINT_ENV.val
 KORK_LIFETIME = 2 * kork.TTL  # served in the first half of its life: for TTL, as within one process
 
 
-def _kork_cached(
-    account: Account, base_dir: Path, cache: TokenCache, reference: tuple[str, str], timeout: float,
-) -> Credential:
-    """The reference's secret from `cache`, keyed by the reference and the AWS identity and
-    endpoints it is read with; a miss resolves it and stores it as a "kork" entry."""
-    key_name, value = reference
+def _kork_cached(cache: TokenCache, value: str, key_name: str, timeout: float) -> str:
+    """The secret of one reference (an account's password, passwordFile or username) from `cache`,
+    keyed by the reference, the key holding it and the AWS identity and endpoints it is read with;
+    a miss resolves it and stores it as a "kork" entry. Each reference is an entry of its own, so a
+    username and a password from one secret store cost a file read each on a hit."""
     key = cache_key("kork", key_name, value, *(os.environ.get(name) for name in (*_AWS_IDENTITY_ENV,
-                                                                                   *_KORK_ENDPOINT_ENV)))
+                                                                                 *_KORK_ENDPOINT_ENV)))
     entry = cache.get(key)
     if entry is not None and entry.kind == "kork":
         remember(entry.password)
-        return Credential(account.username, entry.password, key_name)
+        return entry.password
     requested_at = time.time()
-    credential = resolve(account, base_dir, timeout=timeout)
-    if credential.password:
-        cache.put(key, Token("", credential.password, requested_at, requested_at + KORK_LIFETIME, "kork"))
-    return credential
+    secret = kork.resolve_reference(value, key_name, timeout)
+    cache.put(key, Token("", secret, requested_at, requested_at + KORK_LIFETIME, "kork"))
+    return secret

@@ -1,9 +1,9 @@
 """kork secret references resolved as Spinnaker would: S3 objects and AWS Secrets Manager secrets.
 
 The value is what kork's SecretManager.decryptAsBytes yields (spinnaker/kork @a7b6fdea), which for
-`password` is the password and for `passwordFile` the contents of the temporary file Spinnaker
-writes (SecretPropertyProcessor: names ending in "file" get a file; halcfg needs only its bytes,
-so none is written):
+`password` and `username` is the value itself and for `passwordFile` the contents of the temporary
+file Spinnaker writes (SecretPropertyProcessor.processPropertyValue: names ending in "file" get a
+file; halcfg needs only its bytes, so none is written):
 
 - `s3` (kork-secrets-aws S3SecretEngine.downloadRemoteFile, AbstractStorageSecretEngine.decrypt):
   object `f` of bucket `b` in region `r`; without `k` its bytes, with `k` the document parsed as
@@ -37,12 +37,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from halcfg.config.references import (
-    FILE_AS_PASSWORD,
-    FILE_AS_PASSWORD_FIX,
     INVALID_FIX,
-    UNRESOLVED_FIX_HEAD,
+    REFERENCE_KEYS,
+    UNRESOLVED_HEAD,
     MalformedReference,
     SecretReference,
+    file_as_value,
     parse,
 )
 from halcfg.credentials.memo import Memo
@@ -63,22 +63,27 @@ ENDPOINT_ENV = {
 
 
 def resolve_reference(value: str, key: str, timeout: float = 30.0) -> str:
-    """The secret that `value`, held in the account's `key` (password or passwordFile), stands
-    for. Raises CredentialError, redacted, naming what failed and how to fix it."""
+    """The secret that `value`, held in the account's `key` (password, passwordFile or username),
+    stands for. Raises CredentialError, redacted, naming what failed and how to fix it.
+
+    Whatever the key, the value joins redaction: a username read from a secret store is masked in
+    every log and report, as its owner chose to keep it there."""
+    what = REFERENCE_KEYS[key]
     try:
         reference = parse(value)
     except MalformedReference as error:
         raise CredentialError("secret-reference-invalid", f"{key}: {error}", INVALID_FIX) from None
-    if key == "password" and reference.is_file:
-        raise CredentialError("secret-reference-file-as-password", FILE_AS_PASSWORD, FILE_AS_PASSWORD_FIX)
+    if key != "passwordFile" and reference.is_file:  # no file property: kork hands over a path
+        raise CredentialError(*file_as_value(key))
     fetch = _ENGINES.get(reference.engine)
     if fetch is None:
+        how = ("write the username itself (`halcfg validate` names a command that reads it)" if what == "username"
+               else "give the account a passwordCommand that reads it (`halcfg validate` names one)")
         raise CredentialError(
             "secret-reference",
             f"{key} is a Spinnaker secret reference ({reference.prefix}{reference.engine}!…); only Spinnaker "
             "resolves it, so halcfg cannot use the credential here",
-            f"Spinnaker targets keep the reference as it is; {UNRESOLVED_FIX_HEAD} a passwordCommand that "
-            "reads it (`halcfg validate` names one)", Severity.WARNING,
+            f"Spinnaker targets keep the reference as it is; {UNRESOLVED_HEAD}, {how}", Severity.WARNING,
         )
     data = fetch(reference, timeout)
     if len(data) > SECRET_FILE_MAX:  # the cap of a passwordFile: no registry password is longer
@@ -88,11 +93,11 @@ def resolve_reference(value: str, key: str, timeout: float = 30.0) -> str:
     except UnicodeDecodeError:
         raise CredentialError(
             "secret-reference-failed", f"{key}: {describe(reference)} is not UTF-8 text",
-            "Store the password as text (a binary secret is not a registry password).",
+            f"Store the {what} as text (a binary secret is not a registry {what}).",
         ) from None
     if not secret:
         raise CredentialError("secret-reference-empty", f"{key}: {describe(reference)} is empty",
-                              "Put the password in it.")
+                              f"Put the {what} in it.")
     remember(secret)
     return secret
 

@@ -18,6 +18,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,14 @@ class Credential:
     password: str | None = field(repr=False)  # None: anonymous
     source: str = "none"  # the file key it came from: password, passwordFile, ..., ecr; or none
     expires_at: datetime | None = None  # ECR tokens only
+    # The username was read from a secret store (a kork reference): not a secret in halcfg's model
+    # (get/list show the reference), but its value is masked like one wherever it is printed.
+    secret_username: bool = False
+
+
+# How a kork reference is resolved: (value, key it is held in, timeout) -> the secret. The default
+# is credentials.kork's; the helpers' cross-process cache passes its own (credentials.cache).
+KorkResolver = Callable[[str, str, float], str]
 
 
 class CredentialError(Exception):
@@ -52,26 +61,41 @@ class CredentialError(Exception):
         self.severity = severity
 
 
-def resolve(account: Account, base_dir: Path, *, timeout: float = 30.0) -> Credential:
+def resolve(
+    account: Account, base_dir: Path, *, timeout: float = 30.0, kork: KorkResolver | None = None,
+    username: bool = True,
+) -> Credential:
     """The credential for `account`; relative paths and passwordCommand use `base_dir` (the
-    accounts file's folder). `timeout` bounds passwordCommand and the ECR call."""
+    accounts file's folder). `timeout` bounds passwordCommand and the ECR call. A kork reference
+    in password, passwordFile or username is resolved by `kork` (default: credentials.kork's);
+    `username` False leaves a username reference as written (a Spinnaker target keeps it)."""
     if account.ecr is not None:
-        return _ecr(account, base_dir, timeout)
-    reference = kork_reference(account)
-    if reference is not None:
+        return _ecr(account, base_dir, timeout)  # the token's username (AWS); validate warns of one set
+    reference, named = kork_reference(account), username_reference(account) if username else None
+    if kork is None and (reference is not None or named is not None):
         from halcfg.credentials.kork import resolve_reference  # boto3 only when an account uses one
 
+        kork = resolve_reference
+    if reference is not None:
+        assert kork is not None
         key, value = reference
-        return Credential(account.username, resolve_reference(value, key, timeout), key)
-    if account.password is not None:
-        return Credential(account.username, account.password, "password")
-    if account.password_file:
-        return Credential(account.username, read_password_file(account.password_file, base_dir), "passwordFile")
-    if account.password_command:
-        return Credential(account.username, _run_password_command(account, base_dir, timeout), "passwordCommand")
-    if account.password_env:
-        return Credential(account.username, read_env(account.password_env), "passwordEnv")
-    return Credential(account.username, None, "none")
+        password, source = kork(value, key, timeout), key
+    elif account.password is not None:
+        password, source = account.password, "password"
+    elif account.password_file:
+        password, source = read_password_file(account.password_file, base_dir), "passwordFile"
+    elif account.password_command:
+        password, source = _run_password_command(account, base_dir, timeout), "passwordCommand"
+    elif account.password_env:
+        password, source = read_env(account.password_env), "passwordEnv"
+    else:
+        password, source = None, "none"
+    if named is None:
+        return Credential(account.username, password, source)
+    if password is None:  # anonymous: the name is never sent, so it is not fetched (nor handed out as written)
+        return Credential(None, None, source)
+    assert kork is not None
+    return Credential(kork(named, "username", timeout), password, source, secret_username=True)
 
 
 def kork_reference(account: Account) -> tuple[str, str] | None:
@@ -79,6 +103,14 @@ def kork_reference(account: Account) -> tuple[str, str] | None:
     for key, value in (("password", account.password), ("passwordFile", account.password_file)):
         if value is not None and is_secret_reference(value):
             return key, value
+    return None
+
+
+def username_reference(account: Account) -> str | None:
+    """The account's username when it is a kork secret reference, which Spinnaker resolves in any
+    property (config/references.py); ECR accounts log in as AWS whatever their username says."""
+    if account.ecr is None and account.username is not None and is_secret_reference(account.username):
+        return account.username
     return None
 
 

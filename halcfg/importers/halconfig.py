@@ -2,7 +2,8 @@
 
 Every field Halyard models is kept under its own name (halcfg's file uses Halyard's names);
 a plaintext `password` moves to a 0600 file. kork-secrets references (`encrypted:…`,
-`encryptedFile:…`) stay as they are: Spinnaker resolves them, halcfg passes them through.
+`encryptedFile:…`, in password, passwordFile or username) stay as they are: Spinnaker resolves
+them, halcfg passes them through.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from halcfg.config.fields import order as key_order
-from halcfg.config.references import RESOLVED_HERE, is_secret_reference
+from halcfg.config.references import REFERENCE_KEYS, RESOLVED_HERE, is_secret_reference
 from halcfg.errors import closest
 from halcfg.findings import Severity
 from halcfg.importers import names
@@ -92,12 +93,12 @@ def _account(tree: Tree, raw: Any, at: list[str | int], found: Found) -> Candida
     if isinstance(password, str) and is_secret_reference(password):
         fields["password"] = password
         password = None
-    for key in ("password", "passwordFile"):
+    for key, what in REFERENCE_KEYS.items():  # kork resolves any property, a username too (Halyard keeps it)
         if is_secret_reference(fields.get(key)):
             engine = fields[key].split("!")[0]
             found.note(Severity.INFO, "import-secret-reference", tree.location([*at, key]),
                        f"account {name!r}: {key} is a Spinnaker secret reference ({engine}!…), kept as it is: "
-                       + ("Spinnaker targets keep it, and halcfg resolves it where it needs the password"
+                       + (f"Spinnaker targets keep it, and halcfg resolves it where it needs the {what}"
                           if engine.partition(":")[2] in RESOLVED_HERE else
                           "halcfg passes it through to Spinnaker targets but cannot resolve it, "
                           "so `halcfg probe` checks the registry without credentials"))

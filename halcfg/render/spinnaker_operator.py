@@ -3,10 +3,10 @@
 to one Opaque Secret (`encrypted:k8s!n:<secret>!k:<key>`, `encryptedFile:k8s!...` where clouddriver
 expects a file — FORMATS.md §1.4) and that Secret's manifest.
 
-passwordCommand and ECR stay commands clouddriver runs, kork references stay as they are (unless
---inline-secrets); every other source is resolved now and lands in the Secret. A password file's
-content goes in as clouddriver will read it: kork writes an `encryptedFile:` secret to a temporary
-file, and kork-docker reads only that file's first line
+passwordCommand and ECR stay commands clouddriver runs, kork references (a username's too) stay as
+they are (unless --inline-secrets); every other source is resolved now and lands in the Secret. A
+password file's content goes in as clouddriver will read it: kork writes an `encryptedFile:` secret
+to a temporary file, and kork-docker reads only that file's first line
 (DockerBearerTokenService.resolvePasswordFromFile), so a multi-line JSON key is stored compact
 (the same JSON on one line) and any other multi-line password as a plain `password` reference,
 which clouddriver uses whole.
@@ -97,7 +97,7 @@ def secret_reference(job: Job, account: Account, data: dict[str, str], tail: str
         return dict([reference])
     if not account.password_sources:
         return {}
-    credential = job.credential(account)
+    credential = job.credential(account, username=job.options.inline_secrets)
     if credential is None or credential.password is None:
         return {}
     password, as_file = credential.password, account.password_file is not None
@@ -106,7 +106,15 @@ def secret_reference(job: Job, account: Account, data: dict[str, str], tail: str
     key = f"{account.name}-password-file" if as_file else f"{account.name}-password"
     data[key] = b64encode(password)
     prefix = "encryptedFile" if as_file else "encrypted"
-    return {"passwordFile" if as_file else "password": f"{prefix}:k8s!n:{SECRET_NAME}!k:{key}{tail}"}
+    fields = {"passwordFile" if as_file else "password": f"{prefix}:k8s!n:{SECRET_NAME}!k:{key}{tail}"}
+    if credential.secret_username and credential.username:
+        # --inline-secrets: a username read from a secret store goes where its password goes, the
+        # Secret, not the patch; kork resolves an encrypted:k8s username as it does any property
+        # (kork-secrets SecretPropertyProcessor.processPropertyValue). Without the flag the
+        # reference was kept as written (clouddriver_accounts).
+        data[f"{account.name}-username"] = b64encode(credential.username)
+        fields["username"] = f"encrypted:k8s!n:{SECRET_NAME}!k:{account.name}-username{tail}"
+    return fields
 
 
 def secret_manifest(namespace: str | None, data: dict[str, str]) -> dict[str, Any]:

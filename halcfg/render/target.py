@@ -54,8 +54,9 @@ class Job:
         primary = self.config.primary
         return primary.name if primary is not None and primary in self.accounts else None
 
-    def credential(self, account: Account) -> Credential | None:
-        return self.resolver.get(account)
+    def credential(self, account: Account, *, username: bool = True) -> Credential | None:
+        """The account's resolved credential; `username` False keeps a username reference as written."""
+        return self.resolver.get(account, username=username)
 
     def finding(self, severity: Severity, code: str, account: Account | None, message: str, fix: str = "") -> None:
         where = Location(account=account.name, path=account.key_path) if account else Location()

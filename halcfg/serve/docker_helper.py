@@ -92,7 +92,9 @@ def get() -> bytes:
 
 
 def list_() -> bytes:
-    """{server URL: username} for every account with a password source; resolves no secret."""
+    """{server URL: username} for every account with a password source; resolves no secret, so a
+    username kept in a secret store (a kork reference) is listed empty, not fetched nor echoed."""
+    from halcfg.credentials.resolve import username_reference
     from halcfg.registry.hosts import account_key
 
     _read_stdin()  # docker sends "unused"
@@ -100,7 +102,8 @@ def list_() -> bytes:
     for account in _config().accounts:
         key = account_key(account, "docker")
         if key is not None and account.password_sources:
-            found.setdefault(key, account.username or ("AWS" if account.ecr else ""))
+            name = "" if username_reference(account) is not None else account.username
+            found.setdefault(key, name or ("AWS" if account.ecr else ""))
     return go_json(dict(sorted(found.items())))
 
 

@@ -105,12 +105,14 @@ def test_canary_resolved_from_kork_references_never_printed(
     from tests.support.moto_aws import aws_env, put_s3_object, put_secret
 
     put_s3_object(moto_aws, "canary-secrets", "secrets.yml", f"reg: {{password: {CANARY}}}\n".encode())
-    put_secret(moto_aws, "canary/json", json.dumps({"password": CANARY, "other": f"{CANARY}-other"}))
+    put_secret(moto_aws, "canary/json", json.dumps({"password": CANARY, "other": f"{CANARY}-other", "user": USER}))
     base = {"address": canary_registry.address, "plainHttp": True, "username": USER}
     path = write_accounts(
         tmp_path / "halcfg.yaml",
         {"name": "s3", **base, "password": "encrypted:s3!r:us-east-1!b:canary-secrets!f:secrets.yml!k:reg.password"},
         {"name": "sm", **base, "password": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:password"},
+        {"name": "sm-user", **base, "username": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:user",
+         "password": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:password"},  # the name from the store too
         {"name": "wrong", **base, "password": "encrypted:secrets-manager!r:us-east-1!s:canary/json!k:other"},
         {"name": "missing", **base, "password": "encrypted:s3!r:us-east-1!b:canary-secrets!f:secrets.yml!k:reg.pw"},
     )
@@ -125,6 +127,7 @@ def test_canary_resolved_from_kork_references_never_printed(
         outputs.append((args, result))
     probed = outputs[1][1]
     assert "s3: reachable, auth basic" in probed.stdout and "sm: reachable, auth basic" in probed.stdout
+    assert "sm-user: reachable, auth basic" in probed.stdout
     assert "[auth-refused] account 'wrong'" in probed.stdout and "[secret-reference-key-missing]" in probed.stdout
     forms = {CANARY, base64.b64encode(CANARY.encode()).decode(), base64.b64encode(f"{USER}:{CANARY}".encode()).decode()}
     leaks = [args for args, result in outputs for form in forms if form in result.stdout + result.stderr]

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.serve.conftest import SHARED_SECRET
-from tests.support import BASIC_PASSWORD, BASIC_USER
+from tests.support import BASIC_PASSWORD, BASIC_USER, SEEDED
 from tests.support.cli import REPO, run_cli
 from tests.support.credential_helper import HELPER, helper_env, install_shim, write_accounts
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_aws import aws_env, put_s3_object, put_secret, start_enforcing_server
+from tests.support.registry import start_registry
+from tests.support.seed import seed
 
 S3_REGION = "us-west-2"  # the reference's r: the client asks that region, moto keeps buckets per region
 SM_REGION = "us-east-1"
@@ -347,3 +350,236 @@ def test_validate_knows_references_offline(tmp_path: Path) -> None:
     text = run_cli("validate", path).stdout
     assert f"{path}:8:9: error [secret-reference-invalid] account 's3': password: Storage file parameter" in text
     assert f"{path}:13:9: error [secret-reference-invalid] account 'sm'" in text
+
+
+# -- username references: kork decrypts every property (SecretPropertyProcessor), a username too ----
+
+ROBOT, ROBOT_PASSWORD = "robot-u7f3a9c", "robot-pw-2b8e41"  # only the secret store holds the name
+
+
+@pytest.fixture(scope="module")
+def robot_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """htpasswd registry accepting only ROBOT / ROBOT_PASSWORD, holding SEEDED."""
+    with start_registry(tmp_path_factory.mktemp("robot-registry"), htpasswd={ROBOT: ROBOT_PASSWORD}) as registry:
+        seed(registry, SEEDED, auth=(ROBOT, ROBOT_PASSWORD))
+        yield registry
+
+
+@pytest.fixture
+def robot(moto_aws: str) -> dict[str, str]:
+    """The robot's name and password as two keys of one Secrets Manager JSON secret."""
+    name = unique("spinnaker/robot")
+    put_secret(moto_aws, name, json.dumps({"user": ROBOT, "password": ROBOT_PASSWORD}), SM_REGION)
+    base = f"encrypted:secrets-manager!r:{SM_REGION}!s:{name}"
+    return {"username": f"{base}!k:user", "password": f"{base}!k:password", "secret": name}
+
+
+def robot_account(name: str, registry: Any, robot: dict[str, str], **fields: Any) -> dict[str, Any]:
+    return {"name": name, "address": registry.address, "plainHttp": True, "username": robot["username"], **fields}
+
+
+def robot_file(tmp_path: Path) -> str:
+    (tmp_path / "robot.txt").write_text(ROBOT_PASSWORD)
+    (tmp_path / "robot.txt").chmod(0o600)
+    return "robot.txt"
+
+
+def quiet(result: subprocess.CompletedProcess[str]) -> None:
+    """No traceback, and neither the robot's password nor its name (read from a secret store, so
+    masked like a secret) in any output, as is or in base64."""
+    no_leak(result, ROBOT_PASSWORD)
+    text = result.stdout + result.stderr
+    for form in (ROBOT, base64.b64encode(ROBOT.encode()).decode(),
+                 base64.b64encode(f"{ROBOT}:{ROBOT_PASSWORD}".encode()).decode()):
+        assert form not in text, text
+
+
+def test_validate_checks_a_username_reference_as_it_checks_a_password_one(tmp_path: Path) -> None:
+    path = tmp_path / "halcfg.yaml"
+    path.write_text(
+        "version: 1\nproviders:\n  dockerRegistry:\n    accounts:\n"
+        "      - name: invalid\n        address: quay.io\n        passwordEnv: REGISTRY_PASSWORD\n"
+        "        username: encrypted:s3!r:us-west-2!b:bucket!k:user\n"
+        "      - name: gcs\n        address: gcr.io\n        passwordEnv: REGISTRY_PASSWORD\n"
+        "        username: encrypted:gcs!b:bucket!f:robot-name.txt\n"
+        "      - name: vault\n        address: harbor.example.com\n        passwordEnv: REGISTRY_PASSWORD\n"
+        "        username: encrypted:vault!p:secret/harbor\n"
+        "      - name: file\n        address: registry.example.com\n        passwordEnv: REGISTRY_PASSWORD\n"
+        "        username: encryptedFile:secrets-manager!r:us-east-1!s:robot\n"
+        "      - name: fine\n        address: docker.example.com\n        passwordEnv: REGISTRY_PASSWORD\n"
+        "        username: encrypted:secrets-manager!r:us-east-1!s:robot!k:user\n"
+    )
+    result = run_cli("validate", path, "--format", "json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["code"].startswith("secret-ref")]
+    assert sorted((f["account"], f["code"], f["severity"]) for f in findings) == [  # one each
+        ("file", "secret-reference-file-as-username", "ERROR"),
+        ("gcs", "secret-reference-unresolved", "INFO"),
+        ("invalid", "secret-reference-invalid", "ERROR"),
+        ("vault", "secret-reference-unknown-engine", "WARNING"),
+    ]
+    found = {f["account"]: f for f in findings}
+    assert "username: Storage file parameter is missing (f=...)" in found["invalid"]["message"]
+    assert "the path of a temporary file" in found["file"]["message"]
+    assert "username: encrypted:" in found["file"]["remediation"]
+    assert "need the username itself" in found["gcs"]["message"]
+    assert "read it once with 'gsutil cat gs://<b>/<f>' and write it as username" in found["gcs"]["remediation"]
+    assert "passwordCommand" not in found["gcs"]["remediation"]  # there is no usernameCommand
+    text = run_cli("validate", path).stdout
+    assert f"{path}:8:9: error [secret-reference-invalid] account 'invalid': username: Storage file" in text
+
+
+def test_probe_logs_in_with_a_username_from_secrets_manager(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], aws: FaultProxy
+) -> None:
+    path = config(tmp_path, robot_account("both", robot_registry, robot, password=robot["password"]),
+                  robot_account("file", robot_registry, robot, passwordFile=robot_file(tmp_path)))
+    result = run_cli("probe", "-c", path, "--format", "json", env=aws_env(aws.url))
+    quiet(result)
+    assert result.returncode == 0, result.stdout
+    report = json.loads(result.stdout)
+    sources = {a["name"]: (a["authScheme"], a["credentialSource"], a["catalogSize"]) for a in report["accounts"]}
+    assert sources == {"both": ("basic", "password", 5), "file": ("basic", "passwordFile", 5)}
+    assert len(aws.hits) == 1, aws.hits  # name and password of both accounts: one GetSecretValue
+    assert validated(path).returncode == 0
+
+
+def test_a_failing_username_reference_is_one_finding(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], moto_aws: str
+) -> None:
+    cases = {
+        "key": (robot["username"].replace("!k:user", "!k:usr"), "secret-reference-key-missing"),
+        "secret": (f"encrypted:secrets-manager!r:{SM_REGION}!s:{unique('nope')}!k:user", "secret-reference-not-found"),
+        "file": (robot["username"].replace("encrypted:", "encryptedFile:").replace("!k:user", ""),
+                 "secret-reference-file-as-username"),
+    }
+    for name, (reference, code) in cases.items():
+        path = config(tmp_path, {**robot_account(name, robot_registry, robot, password=robot["password"]),
+                                 "username": reference})
+        result = run_cli("probe", "-c", path, "--format", "json", env=aws_env(moto_aws))
+        quiet(result)
+        assert result.returncode == 1, (name, result.stdout)
+        found = one_finding(result)
+        assert (found["code"], found["account"]) == (code, name), found
+        rendered = run_cli("render", "-c", path, "--target", "drone", "--out", "-", env=aws_env(moto_aws))
+        quiet(rendered)
+        assert rendered.returncode == 1 and rendered.stdout.count(f"[{code}]") + rendered.stderr.count(
+            f"[{code}]") == 1, rendered
+
+
+def test_render_gives_the_name_to_other_targets_and_the_reference_to_spinnaker(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], moto_aws: str
+) -> None:
+    path = config(tmp_path, robot_account("both", robot_registry, robot, password=robot["password"]),
+                  robot_account("file", robot_registry, robot, passwordFile=robot_file(tmp_path)))
+    out, env = tmp_path / "out", aws_env(moto_aws)
+    result = run_cli("render", "-c", path, "--target",
+                     "drone,kubernetes,docker-config,spinnaker,halconfig,spinnaker-operator", "--out", out, env=env)
+    quiet(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    drone = yaml.load(out / "drone" / "registries.yml")
+    assert [(r["username"], r["password"]) for r in drone] == [(ROBOT, ROBOT_PASSWORD)] * 2
+    secrets = sorted((out / "kubernetes").glob("*.yaml"))
+    for file in secrets:
+        (auth,) = json.loads(base64.b64decode(yaml.load(file)["data"][".dockerconfigjson"]))["auths"].values()
+        assert (auth["username"], auth["password"]) == (ROBOT, ROBOT_PASSWORD)
+    docker = json.loads((out / "docker-config" / "config.json").read_text())
+    pair = base64.b64encode(f"{ROBOT}:{ROBOT_PASSWORD}".encode()).decode()
+    assert {a["auth"] for a in docker["auths"].values()} == {pair}
+    for file in [out / "drone" / "registries.yml", out / "docker-config" / "config.json", *secrets]:
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    for file in (out / "spinnaker" / "clouddriver-local.yml", out / "halconfig" / "halconfig.yml"):
+        text = file.read_text()
+        assert text.count(robot["username"]) == 2 and ROBOT not in text, text  # as written: clouddriver resolves it
+    operator = {file.name: file.read_text() for file in (out / "spinnaker-operator").iterdir()}
+    assert robot["username"] in operator["spinnakerservice-patch.yml"]
+    assert not any(ROBOT in text or base64.b64encode(ROBOT.encode()).decode() in text for text in operator.values())
+
+    inline = tmp_path / "inline"
+    inlined = run_cli("render", "-c", path, "--target", "spinnaker,spinnaker-operator", "--inline-secrets",
+                      "--out", inline, env=env)
+    quiet(inlined)
+    assert inlined.returncode == 0, inlined.stdout + inlined.stderr
+    bound = yaml.load(inline / "spinnaker" / "clouddriver-local.yml")["dockerRegistry"]["accounts"]
+    assert [(a["username"], a["password"]) for a in bound] == [(ROBOT, ROBOT_PASSWORD)] * 2
+    patch = yaml.load(inline / "spinnaker-operator" / "spinnakerservice-patch.yml")
+    accounts = patch["spec"]["spinnakerConfig"]["config"]["providers"]["dockerRegistry"]["accounts"]
+    assert [a["username"] for a in accounts] == [f"encrypted:k8s!n:halcfg-docker-registry!k:{name}-username"
+                                                 for name in ("both", "file")]  # the name goes to the Secret
+    data = yaml.load(inline / "spinnaker-operator" / "secret.yml")["data"]
+    assert base64.b64decode(data["both-username"]).decode() == ROBOT
+    assert ROBOT not in (inline / "spinnaker-operator" / "spinnakerservice-patch.yml").read_text()
+
+    preview = run_cli("render", "-c", path, "--target", "drone,kubernetes,docker-config", env=env)
+    quiet(preview)  # the name is masked like the password it came with
+    assert preview.returncode == 0 and "****" in preview.stdout, preview.stdout
+
+
+def test_docker_helper_answers_the_username_from_secrets_manager_then_from_its_cache(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], aws: FaultProxy
+) -> None:
+    bin_dir = tmp_path / "bin"
+    install_shim(bin_dir)
+    path = config(tmp_path, robot_account("both", robot_registry, robot, password=robot["password"]))
+    env = {**helper_env(tmp_path, path, bin_dir), **aws_env(aws.url)}
+
+    def helper(action: str, text: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([HELPER, action], input=text, capture_output=True, text=True, env=env, timeout=60)
+        assert "Traceback" not in result.stderr and ROBOT not in result.stderr, result.stderr
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    expected = {"ServerURL": robot_registry.address, "Username": ROBOT, "Secret": ROBOT_PASSWORD}
+    assert json.loads(helper("get", robot_registry.address).stdout) == expected
+    assert len(aws.hits) == 1  # the name and the password: one secret, asked once
+    aws.add_rule(r".", status=500, body=b'{"__type": "InternalServiceError"}')  # AWS is down from now on
+    assert json.loads(helper("get", robot_registry.address).stdout) == expected
+    assert len(aws.hits) == 1  # another process: both values from the cache
+    listed = helper("list", "unused")
+    assert json.loads(listed.stdout) == {robot_registry.address: ""}  # list resolves no secret, echoes no reference
+
+
+def test_serve_drone_answers_the_username_from_the_secret_store(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], moto_aws: str
+) -> None:
+    from tests.serve.test_drone import ask
+    from tests.support.drone_server import start_drone_server
+
+    path = config(tmp_path, robot_account("both", robot_registry, robot, password=robot["password"]),
+                  robot_account("gone", robot_registry, robot, password=robot["password"],
+                                username=robot["username"].replace("!k:user", "!k:gone")))
+    (tmp_path / "secret").write_text(SHARED_SECRET)
+    (tmp_path / "secret").chmod(0o600)
+    server = start_drone_server(path, tmp_path / "secret", tmp_path / "log", env=aws_env(moto_aws))
+    try:
+        response = ask(server)
+        assert response.status == 200
+        assert response.json() == [{"address": robot_registry.address, "username": ROBOT,
+                                    "password": ROBOT_PASSWORD}]
+        error = server.wait_for_log("credential-error")
+        assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
+    finally:
+        server.stop()
+    log = server.log_path.read_text()
+    assert ROBOT_PASSWORD not in log and ROBOT not in log
+
+
+def test_import_halconfig_with_a_username_reference_then_probe(
+    tmp_path: Path, robot_registry: Any, robot: dict[str, str], moto_aws: str
+) -> None:
+    halconfig = tmp_path / "hal" / "config"
+    halconfig.parent.mkdir()
+    account = {"name": "robot", "address": f"http://{robot_registry.address}", "username": robot["username"],
+               "password": robot["password"]}
+    halconfig.write_text(json.dumps({"currentDeployment": "default", "deploymentConfigurations": [
+        {"name": "default", "providers": {"dockerRegistry": {"enabled": True, "accounts": [account]}}}]}))
+    path = tmp_path / "halcfg.yaml"
+    imported = run_cli("import", "--from", "halconfig", halconfig, "-c", path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert robot["username"] in path.read_text() and robot["password"] in path.read_text()  # kept as written
+    assert "username is a Spinnaker secret reference" in imported.stdout
+    assert "halcfg resolves it where it needs the username" in imported.stdout
+    assert validated(path).returncode == 0
+    probed = run_cli("probe", "-c", path, env=aws_env(moto_aws))
+    quiet(probed)
+    assert probed.returncode == 0 and "robot: reachable, auth basic" in probed.stdout, probed.stdout

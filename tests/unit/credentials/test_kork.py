@@ -92,7 +92,7 @@ def aws(moto_aws: str, fault_proxy, monkeypatch: pytest.MonkeyPatch) -> FaultPro
 
 
 def account(**fields: str) -> Account:
-    return Account(index=0, name="a", address="127.0.0.1:5000", username="u", **fields)  # type: ignore[arg-type]
+    return Account(index=0, name="a", address="127.0.0.1:5000", **{"username": "u", **fields})  # type: ignore[arg-type]
 
 
 DOCUMENT = b"""
@@ -189,3 +189,56 @@ def test_resolved_values_join_every_redaction(moto_aws: str, aws: FaultProxy, tm
     resolve(account(password="encrypted:secrets-manager!r:us-east-1!s:sm/redact"), tmp_path)
     echoed = f"registry said: bad token redact-secret-9 ({base64.b64encode(b'u:redact-secret-9').decode()})"
     assert "redact-secret-9" not in redact(echoed, []) and "dTpyZWRhY3Qtc2VjcmV0LTk" not in redact(echoed, [])
+
+
+# -- a username is a reference-aware field: kork's SecretPropertyProcessor decrypts every property ------
+
+
+def test_a_username_reference_is_resolved_and_masked_like_a_secret(
+    moto_aws: str, aws: FaultProxy, tmp_path: Path
+) -> None:
+    put_secret(moto_aws, "sm/robot", json.dumps({"user": "robot-name-10", "password": "robot-secret-10"}))
+    ref = "encrypted:secrets-manager!r:us-east-1!s:sm/robot"
+    (tmp_path / "pw").write_text("file-secret-10")
+    both = resolve(account(username=f"{ref}!k:user", password=f"{ref}!k:password"), tmp_path)
+    assert (both.username, both.password, both.source, both.secret_username) == (
+        "robot-name-10", "robot-secret-10", "password", True)
+    from_file = resolve(account(username=f"{ref}!k:user", password_file="pw"), tmp_path)
+    assert (from_file.username, from_file.password, from_file.secret_username) == (
+        "robot-name-10", "file-secret-10", True)
+    assert len(aws.hits) == 1  # the name and the password: one GetSecretValue
+    assert "robot-name-10" not in redact("401 for robot-name-10", [])  # a value from a secret store joins redaction
+    kept = resolve(account(username=f"{ref}!k:user", password_file="pw"), tmp_path, username=False)
+    assert (kept.username, kept.secret_username) == (f"{ref}!k:user", False)  # what a Spinnaker target keeps
+    anonymous = resolve(account(username=f"{ref}!k:nobody"), tmp_path)  # never sent, so never fetched
+    assert (anonymous.username, anonymous.password) == (None, None)
+    plain = resolve(account(password_file="pw"), tmp_path)
+    assert (plain.username, plain.secret_username) == ("u", False)
+
+
+def test_username_reference_failures_name_the_username(tmp_path: Path) -> None:
+    with pytest.raises(CredentialError) as failed:
+        resolve(account(username="encryptedFile:noop!v:x", password="p"), tmp_path)
+    assert failed.value.code == "secret-reference-file-as-username" and "temporary file" in failed.value.message
+    with pytest.raises(CredentialError) as failed:
+        resolve(account(username="encrypted:gcs!b:bucket!f:name.txt", password="p"), tmp_path)
+    assert failed.value.code == "secret-reference" and "write the username itself" in failed.value.remediation
+    with pytest.raises(CredentialError, match=r"username: .*Storage file parameter is missing") as failed:
+        resolve(account(username="encrypted:s3!r:x!b:y", password="p"), tmp_path)
+    assert failed.value.code == "secret-reference-invalid"
+
+
+def test_a_username_reference_alone_goes_through_the_token_cache(
+    moto_aws: str, aws: FaultProxy, tmp_path: Path
+) -> None:
+    put_secret(moto_aws, "sm/name", "cached-name-11")
+    (tmp_path / "pw").write_text("file-secret-11")
+    helper_account = account(username="encrypted:secrets-manager!r:us-east-1!s:sm/name", password_file="pw")
+    cache = TokenCache(tmp_path / "cache")
+    assert resolve_cached(helper_account, tmp_path, cache).username == "cached-name-11"
+    kork._memo.clear()  # as if another process: only the file remains
+    again = resolve_cached(helper_account, tmp_path, TokenCache(tmp_path / "cache"))
+    assert (again.username, again.password, again.secret_username) == ("cached-name-11", "file-secret-11", True)
+    assert len(aws.hits) == 1
+    (entry,) = json.loads(cache.path.read_text())["tokens"].values()  # the file-backed password is never cached
+    assert entry["kind"] == "kork" and entry["password"] == "cached-name-11"

@@ -11,13 +11,13 @@ a warning per field saying what the consumer's host needs instead (`CANNOT_CARRY
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from halcfg.findings import Severity
-from halcfg.registry.hosts import account_key
-from halcfg.render import docker_config, drone, halconfig, kubelet, kubernetes, spinnaker, spinnaker_operator
-from halcfg.render.target import Job, Target
+
+if TYPE_CHECKING:
+    from halcfg.render.target import Job, Target
 
 # clouddriver's DockerRegistryConfigurationProperties.ManagedAccount has insecureRegistry but no
 # CA field (FORMATS.md §1.2); the JVM's default truststore is all it verifies against.
@@ -62,9 +62,11 @@ class Limited:
     """A target module behind the protocol, reporting the settings its consumer cannot carry."""
 
     name: str
-    module: ModuleType
+    module: str  # under halcfg.render, imported when the target renders: a TAB on --target needs the names only
 
     def context(self, job: Job) -> dict[str, Any]:
+        from halcfg.registry.hosts import account_key
+
         for account in job.accounts:
             for key, (message, fix) in CANNOT_CARRY.get(self.name, {}).items():
                 value = _setting(account.raw, key)
@@ -73,7 +75,7 @@ class Limited:
                 words = {"consumer": self.name, "value": value, "host": account_key(account, "kubelet") or "HOST"}
                 job.finding(Severity.WARNING, "target-cannot-carry", account,
                             f"{key} is not rendered: {message.format(**words)}", fix.format(**words))
-        result: dict[str, Any] = self.module.context(job)
+        result: dict[str, Any] = import_module(f"halcfg.render.{self.module}").context(job)
         return result
 
 
@@ -83,13 +85,13 @@ def _setting(raw: dict[str, Any], key: str) -> Any:
     return value.get(rest) if rest and isinstance(value, dict) else value
 
 
-_MODULES: dict[str, ModuleType] = {
-    "spinnaker": spinnaker,
-    "halconfig": halconfig,
-    "spinnaker-operator": spinnaker_operator,
-    "drone": drone,
-    "kubernetes": kubernetes,
-    "docker-config": docker_config,
-    "kubelet": kubelet,
+_MODULES: dict[str, str] = {
+    "spinnaker": "spinnaker",
+    "halconfig": "halconfig",
+    "spinnaker-operator": "spinnaker_operator",
+    "drone": "drone",
+    "kubernetes": "kubernetes",
+    "docker-config": "docker_config",
+    "kubelet": "kubelet",
 }
 TARGETS: dict[str, Target] = {name: Limited(name, module) for name, module in _MODULES.items()}

@@ -343,3 +343,16 @@ def test_a_tab_on_the_command_table_or_a_fast_path_imports_no_typer(line: str) -
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     *answer, imported = done.stdout.splitlines()
     assert answer and imported == "[]", done.stdout + done.stderr
+
+
+def test_a_tab_on_render_targets_imports_no_renderer() -> None:
+    """The names come from render/targets.py's table; the renderers (and what they import) load
+    only when a target renders."""
+    code = ("import sys; from halcfg.main import main\nmain([])\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('halcfg.render.', 'jinja2', 'halcfg.credentials'))"
+            " and m != 'halcfg.render.targets'))")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "_HALCFG_COMPLETE": "complete_fish",
+           "_HALCFG_LINE": "halcfg render --target kub"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    *answer, imported = done.stdout.splitlines()
+    assert [line.split("\t")[0] for line in answer] == ["kubernetes", "kubelet"] and imported == "[]", done.stdout

@@ -62,7 +62,9 @@ class Memo(Generic[V]):
                 if entry is None:
                     entry = self._compute(key, compute, version)
         if isinstance(entry.value, CredentialError):
-            raise entry.value
+            # the one remembered error, raised again: without its last traceback, which each raise
+            # would otherwise lengthen (and which holds the frames, and their values, of the last)
+            raise entry.value.with_traceback(None)
         return entry.value
 
     def _hit(self, key: Any, version: object) -> _Entry | None:

@@ -136,3 +136,21 @@ def test_keep_for_ends_the_margin_before_expiry() -> None:
     assert keep_for(expires) == pytest.approx(12 * 3600 - ecr_tokens.REFRESH_MARGIN, abs=5)
     assert keep_for(None) == 0.0
     assert keep_for(datetime.now(UTC)) < 0
+
+
+def test_a_remembered_failure_does_not_pile_up_tracebacks() -> None:
+    memo: Memo[str] = Memo(60, failure_ttl=60)
+
+    def fail() -> str:
+        raise CredentialError("ecr-token-failed", "denied", "fix it")
+
+    depths = []
+    for _ in range(50):
+        try:
+            memo.get("k", fail)
+        except CredentialError as error:
+            depth, tb = 0, error.__traceback__
+            while tb is not None:
+                depth, tb = depth + 1, tb.tb_next
+            depths.append(depth)
+    assert len(set(depths[1:])) == 1 and depths[-1] <= depths[0]

@@ -190,24 +190,30 @@ def test_kubelet_provider_answers_from_secrets_manager(
 def test_serve_drone_answers_with_the_secret_and_logs_a_failing_reference(
     tmp_path: Path, basic_registry, references: dict[str, str], moto_aws: str
 ) -> None:
+    path = config(tmp_path, local("s3", basic_registry, password=references["s3"]),
+                  local("gone", basic_registry, password=references["sm-key"].replace("!k:basic", "!k:gone")))
+    answer, error, log = drone_answer_and_failure(tmp_path, path, moto_aws)
+    assert answer == [{"address": basic_registry.address, "username": BASIC_USER, "password": BASIC_PASSWORD}]
+    assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
+    assert BASIC_PASSWORD not in log
+
+
+def drone_answer_and_failure(tmp_path: Path, path: Path, moto_aws: str) -> tuple[object, dict[str, object], str]:
+    """serve drone on `path`: its answer to one request (200), the first credential-error it
+    logged, and its whole log once stopped."""
     from tests.serve.test_drone import ask
     from tests.support.drone_server import start_drone_server
 
-    path = config(tmp_path, local("s3", basic_registry, password=references["s3"]),
-                  local("gone", basic_registry, password=references["sm-key"].replace("!k:basic", "!k:gone")))
     (tmp_path / "secret").write_text(SHARED_SECRET)
     (tmp_path / "secret").chmod(0o600)
     server = start_drone_server(path, tmp_path / "secret", tmp_path / "log", env=aws_env(moto_aws))
     try:
         response = ask(server)
         assert response.status == 200
-        assert response.json() == [{"address": basic_registry.address, "username": BASIC_USER,
-                                    "password": BASIC_PASSWORD}]
-        error = server.wait_for_log("credential-error")
-        assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
+        answer, error = response.json(), server.wait_for_log("credential-error")
     finally:
         server.stop()
-    assert BASIC_PASSWORD not in server.log_path.read_text()
+    return answer, error, server.log_path.read_text()
 
 
 def test_import_halconfig_full_of_references_then_validate_probe(
@@ -542,25 +548,12 @@ def test_docker_helper_answers_the_username_from_secrets_manager_then_from_its_c
 def test_serve_drone_answers_the_username_from_the_secret_store(
     tmp_path: Path, robot_registry: Any, robot: dict[str, str], moto_aws: str
 ) -> None:
-    from tests.serve.test_drone import ask
-    from tests.support.drone_server import start_drone_server
-
     path = config(tmp_path, robot_account("both", robot_registry, robot, password=robot["password"]),
                   robot_account("gone", robot_registry, robot, password=robot["password"],
                                 username=robot["username"].replace("!k:user", "!k:gone")))
-    (tmp_path / "secret").write_text(SHARED_SECRET)
-    (tmp_path / "secret").chmod(0o600)
-    server = start_drone_server(path, tmp_path / "secret", tmp_path / "log", env=aws_env(moto_aws))
-    try:
-        response = ask(server)
-        assert response.status == 200
-        assert response.json() == [{"address": robot_registry.address, "username": ROBOT,
-                                    "password": ROBOT_PASSWORD}]
-        error = server.wait_for_log("credential-error")
-        assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
-    finally:
-        server.stop()
-    log = server.log_path.read_text()
+    answer, error, log = drone_answer_and_failure(tmp_path, path, moto_aws)
+    assert answer == [{"address": robot_registry.address, "username": ROBOT, "password": ROBOT_PASSWORD}]
+    assert (error["account"], error["code"]) == ("gone", "secret-reference-key-missing")
     assert ROBOT_PASSWORD not in log and ROBOT not in log
 
 

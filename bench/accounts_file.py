@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _KINDS = (
@@ -34,6 +35,25 @@ def write_accounts_file(path: Path, count: int) -> Path:
         ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def password_file_accounts(
+    folder: Path, count: int, host: Callable[[int], str] = lambda i: f"registry-{i}.example.com:5000",
+) -> tuple[Path, list[tuple[str, str, str]]]:
+    """`folder/halcfg.yaml` with `count` password-file accounts, one registry each (bench/render's
+    case a), and each one's (host, username, password)."""
+    (folder / "secrets").mkdir(parents=True)
+    lines = ["version: 1", "providers:", "  dockerRegistry:", "    enabled: true", "    accounts:"]
+    logins = []
+    for i in range(count):
+        login = (host(i), f"bot-{i}", f"fake-token-{i:04d}-<&>")
+        (folder / "secrets" / f"r{i}.password").write_text(login[2])
+        lines += [f"      - name: registry-{i}", f"        address: {login[0]}", f"        username: {login[1]}",
+                  f"        passwordFile: secrets/r{i}.password"]
+        logins.append(login)
+    path = folder / "halcfg.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path, logins
 
 
 if __name__ == "__main__":
